@@ -1,0 +1,142 @@
+/*
+ * context.h: the plugin's configuration and run-time state.
+ *
+ * One p2pool_t (p2pool_g) owns every configured source. The objects live from
+ * the config callback until the shutdown callback, after every thread that
+ * uses them has been joined. Read callbacks are registered without a
+ * free_func, because collectd frees read user data before it runs shutdown
+ * callbacks, while our background threads may still use it.
+ */
+#ifndef P2POOL_CONTEXT_H
+#define P2POOL_CONTEXT_H
+
+#include "collectd.h"
+
+#include "dispatch.h"
+#include "health.h"
+#include "http.h"
+#include "observer_parse.h"
+#include "payouts.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* collectd's name fields hold 127 bytes and a NUL (DATA_MAX_NAME_LEN). */
+#define P2POOL_NAME_MAX_BYTES (DATA_MAX_NAME_LEN - 1)
+#define P2POOL_URL_MAX_BYTES 1024
+
+#define P2POOL_DEFAULT_OBSERVER_INTERVAL TIME_T_TO_CDTIME_T(60)
+#define P2POOL_DEFAULT_OBSERVER_TIMEOUT TIME_T_TO_CDTIME_T(10)
+#define P2POOL_DEFAULT_EVENT_TIMEOUT TIME_T_TO_CDTIME_T(300)
+
+typedef struct p2pool_observer_s p2pool_observer_t;
+typedef struct p2pool_events_s p2pool_events_t; /* events.c */
+typedef struct p2pool_node_s p2pool_node_t;     /* node.c */
+typedef struct p2pool_prices_s p2pool_prices_t; /* prices.c */
+typedef struct p2pool_raffle_s p2pool_raffle_t; /* raffle.c */
+typedef struct p2pool_store_s p2pool_store_t;   /* store.c */
+
+/* Figures of one wallet. Guarded by its observer's lock. */
+typedef struct {
+  /* From the latest successful poll; valid flags cover the last good figure
+   * kept across failed polls. */
+  bool window_valid;
+  uint64_t window_shares;
+  uint64_t window_uncles;
+  uint64_t share_weight;
+  double share_fraction; /* of the pool's window weight, 0..1 */
+  double hashrate;       /* H/s over the PPLNS window */
+  bool miner_not_found;  /* the observer answered not_found */
+
+  /* Saved across restarts. */
+  uint64_t last_share_height;
+  uint64_t last_share_time; /* Unix s */
+  p2pool_payout_ledger_t payouts;
+
+  /* Raffle bonus hashrate (H/s), from raffle.c. */
+  bool raffle_valid;
+  double raffle_bonus;
+  double raffle_1h;
+  double raffle_24h;
+} p2pool_wallet_state_t;
+
+typedef struct {
+  char *name;    /* plugin instance of its figures */
+  char *address; /* 4... or 8..., 95 base58 characters */
+  char *observer_name;
+  bool raffle;
+
+  p2pool_observer_t *observer; /* resolved when the configuration ends */
+  p2pool_wallet_state_t state;
+} p2pool_wallet_t;
+
+/* Event-stream counters of one observer. Saved across restarts. */
+typedef struct {
+  uint64_t side_blocks;
+  uint64_t found_blocks;
+  uint64_t orphaned_blocks;
+} p2pool_event_counters_t;
+
+struct p2pool_observer_s {
+  /* Configuration. */
+  char *name;
+  char *url; /* base URL without a trailing slash */
+  bool events;
+  cdtime_t event_timeout;
+  cdtime_t interval;
+  cdtime_t timeout;
+  char *user_agent;
+  bool verify_peer;
+  bool verify_host;
+  char *ca_cert;
+
+  p2pool_wallet_t **wallets; /* borrowed from p2pool_g.wallets */
+  size_t wallets_num;
+
+  /* Guards everything below, and the state of this observer's wallets. */
+  pthread_mutex_t lock;
+  bool pool_valid;
+  p2pool_pool_info_t pool;
+  p2pool_event_counters_t counters;
+  p2pool_health_t health;
+
+  /* Serialises this observer's and its wallets' dispatches. */
+  p2pool_dispatch_clock_t clock;
+
+  /* Poller thread: polls when the read callback signals it. */
+  pthread_t poller;
+  bool poller_started;
+  pthread_cond_t poll_wanted;
+  bool poll_requested;
+  bool stopping;
+  p2pool_http_client_t *http;
+
+  p2pool_events_t *events_client; /* NULL unless Events is true */
+};
+
+typedef struct {
+  char *state_file; /* NULL: a file in collectd's BaseDir */
+  char *raffle_url;
+
+  p2pool_observer_t **observers;
+  size_t observers_num;
+  p2pool_wallet_t **wallets;
+  size_t wallets_num;
+  p2pool_node_t **nodes;
+  size_t nodes_num;
+  p2pool_prices_t *prices; /* NULL unless <Prices> */
+  p2pool_raffle_t *raffle; /* NULL unless a wallet has Raffle true */
+  p2pool_store_t *store;
+} p2pool_t;
+
+extern p2pool_t p2pool_g;
+
+/* Finds a configured observer by name, or NULL. */
+p2pool_observer_t *p2pool_find_observer(const char *name);
+
+/* Finds a configured wallet by address, or NULL. */
+p2pool_wallet_t *p2pool_find_wallet_by_address(p2pool_observer_t *observer,
+                                               const char *address);
+
+#endif /* P2POOL_CONTEXT_H */
