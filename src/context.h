@@ -71,11 +71,24 @@ typedef struct {
   p2pool_wallet_state_t state;
 } p2pool_wallet_t;
 
+/* Blocks counted most recently, so a block that arrives twice (across a
+ * reconnect, or on the stream and again over REST) is counted once. */
+#define P2POOL_RECENT_BLOCKS_MAX 256
+
+typedef struct {
+  char template_id[P2POOL_HASH_HEX_CHARS + 1];
+  char main_id[P2POOL_HASH_HEX_CHARS + 1];
+  char kind; /* 's' side block, 'f' found block, 'o' orphaned block */
+} p2pool_block_key_t;
+
 /* Event-stream counters of one observer. Saved across restarts. */
 typedef struct {
   uint64_t side_blocks;
   uint64_t found_blocks;
   uint64_t orphaned_blocks;
+  p2pool_block_key_t recent[P2POOL_RECENT_BLOCKS_MAX];
+  size_t recent_num;  /* filled entries */
+  size_t recent_next; /* slot the next key overwrites once full */
 } p2pool_event_counters_t;
 
 struct p2pool_observer_s {
