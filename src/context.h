@@ -94,7 +94,8 @@ typedef struct {
 struct p2pool_observer_s {
   /* Configuration. */
   char *name;
-  char *url; /* base URL without a trailing slash */
+  char *url;        /* base URL without a trailing slash */
+  char *events_url; /* ws:// or wss:// URL of /api/events */
   bool events;
   cdtime_t event_timeout;
   cdtime_t interval;
