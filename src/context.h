@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "health.h"
 #include "http.h"
+#include "notify_rules.h"
 #include "observer_parse.h"
 #include "payouts.h"
 
@@ -59,6 +60,9 @@ typedef struct {
   double raffle_bonus;
   double raffle_1h;
   double raffle_24h;
+
+  /* Share drought notifications (notify.c). */
+  p2pool_drought_t drought;
 } p2pool_wallet_state_t;
 
 typedef struct {
@@ -115,6 +119,7 @@ struct p2pool_observer_s {
   p2pool_pool_info_t pool;
   p2pool_event_counters_t counters;
   p2pool_health_t health;
+  p2pool_blocked_t blocked; /* blocked notifications (notify.c) */
 
   /* Serialises this observer's and its wallets' dispatches. */
   p2pool_dispatch_clock_t clock;

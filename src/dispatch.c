@@ -15,6 +15,8 @@ const char *const p2pool_types[] = {
     "timestamp_seconds", "age_seconds", "payouts", "payout_atomic_units",
     "last_payout_atomic_units", "difficulty", "miners", "effort_percent",
     "reward_atomic_units",
+    /* Share drought checks. */
+    "share_interval_seconds",
     /* Health of the plugin's own requests. */
     "api_requests", "latency_seconds",
     /* End of the list. */

@@ -9,6 +9,7 @@
 
 #include "events.h"
 #include "hashrate.h"
+#include "notify.h"
 #include "observer.h"
 #include "store.h"
 
@@ -217,8 +218,11 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
   pthread_mutex_lock(&poll->observer->lock);
   bool first_read = !wallet->state.payouts.history_loaded;
   for (size_t i = 0; i < payouts_num; i++) {
-    if (p2pool_payout_ledger_add(&wallet->state.payouts, &payouts[i]) > 0)
-      counted++;
+    if (p2pool_payout_ledger_add(&wallet->state.payouts, &payouts[i]) <= 0)
+      continue;
+    counted++;
+    if (!first_read)
+      p2pool_notify_payout(wallet, payouts[i].amount, payouts[i].main_height);
   }
   wallet->state.payouts.history_loaded = true;
   pthread_mutex_unlock(&poll->observer->lock);
@@ -371,6 +375,18 @@ static int poll_pool_info(poll_state_t *poll, cdtime_t deadline) {
   return status;
 }
 
+/* Raises or clears the blocked and share drought notifications. */
+static void check_notifications(p2pool_observer_t *observer) {
+  cdtime_t now = cdtime();
+
+  pthread_mutex_lock(&observer->lock);
+  bool responded = p2pool_notify_check_observer(observer);
+  /* Without responses the last share time is stale, not old. */
+  for (size_t i = 0; responded && i < observer->wallets_num; i++)
+    p2pool_notify_check_drought(observer->wallets[i], now);
+  pthread_mutex_unlock(&observer->lock);
+}
+
 static void poll_once(poll_state_t *poll) {
   p2pool_observer_t *observer = poll->observer;
   cdtime_t deadline = cdtime() + observer->timeout;
@@ -382,6 +398,7 @@ static void poll_once(poll_state_t *poll) {
   if (status == -EINTR)
     return; /* shutting down */
 
+  check_notifications(observer);
   p2pool_observer_dispatch_all(observer);
   if (poll->state_changed) {
     p2pool_store_mark_dirty();
@@ -469,6 +486,8 @@ void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
     p2pool_submit_gauge(batch, "timestamp_seconds", "last_payout",
                         (gauge_t)ledger->newest.timestamp);
   }
+
+  p2pool_notify_submit_wallet(batch, wallet);
 }
 
 void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
