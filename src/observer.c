@@ -26,6 +26,8 @@ typedef struct {
   p2pool_wallet_t *wallet;
   c_complain_t complaints[REQUESTS_PER_WALLET];
   bool not_found_logged;
+  int answered;            /* requests of this poll that succeeded */
+  cdtime_t last_full_poll; /* when all three requests last succeeded */
 } wallet_poll_t;
 
 typedef struct {
@@ -33,6 +35,7 @@ typedef struct {
   c_complain_t pool_complaint;
   c_complain_t busy_complaint;
   wallet_poll_t *wallets;
+  wallet_poll_t **due;             /* wallets this poll asks about */
   p2pool_http_request_t *requests; /* WALLETS_PER_BATCH * 3 */
   p2pool_http_request_t **request_list;
   uint64_t uncle_penalty; /* from the last good pool_info */
@@ -260,6 +263,9 @@ static void on_wallet_request_done(p2pool_http_request_t *request) {
   record_health(wallet->observer, request);
   if (request->outcome == P2POOL_OUTCOME_OK ||
       request->outcome == P2POOL_OUTCOME_NOT_FOUND)
+    entry->answered++;
+  if (request->outcome == P2POOL_OUTCOME_OK ||
+      request->outcome == P2POOL_OUTCOME_NOT_FOUND)
     release_request(wallet->observer, wallet->name, &entry->complaints[kind],
                     request->endpoint);
   else
@@ -304,25 +310,55 @@ static long remaining_ms(cdtime_t deadline) {
   return now >= deadline ? 0 : (long)CDTIME_T_TO_MS(deadline - now);
 }
 
-/* Polls every wallet, WALLETS_PER_BATCH at a time, until the deadline. */
-static int poll_wallets(poll_state_t *poll, cdtime_t deadline) {
+/* Lists the wallets this poll asks about. While the event stream is healthy
+ * it keeps wallet figures current, so a wallet is polled over REST only once
+ * per ReconcileInterval to correct what the stream may have missed. */
+static size_t select_due_wallets(poll_state_t *poll, cdtime_t now) {
   p2pool_observer_t *observer = poll->observer;
 
-  for (size_t first = 0; first < observer->wallets_num;
-       first += WALLETS_PER_BATCH) {
-    size_t count = observer->wallets_num - first;
+  pthread_mutex_lock(&observer->lock);
+  bool stream_healthy = observer->events_healthy;
+  pthread_mutex_unlock(&observer->lock);
+
+  size_t due_num = 0;
+  for (size_t i = 0; i < observer->wallets_num; i++) {
+    wallet_poll_t *entry = &poll->wallets[i];
+    bool recent = entry->last_full_poll != 0 &&
+                  now - entry->last_full_poll < observer->reconcile_interval;
+    if (stream_healthy && recent)
+      continue;
+    poll->due[due_num++] = entry;
+  }
+  return due_num;
+}
+
+/* Polls the due wallets, WALLETS_PER_BATCH at a time, until the deadline. */
+static int poll_wallets(poll_state_t *poll, cdtime_t deadline) {
+  p2pool_observer_t *observer = poll->observer;
+  cdtime_t now = cdtime();
+  size_t due_num = select_due_wallets(poll, now);
+
+  for (size_t first = 0; first < due_num; first += WALLETS_PER_BATCH) {
+    size_t count = due_num - first;
     if (count > WALLETS_PER_BATCH)
       count = WALLETS_PER_BATCH;
 
-    for (size_t i = 0; i < count; i++)
-      build_wallet_requests(poll, &poll->wallets[first + i],
+    for (size_t i = 0; i < count; i++) {
+      poll->due[first + i]->answered = 0;
+      build_wallet_requests(poll, poll->due[first + i],
                             &poll->requests[i * REQUESTS_PER_WALLET]);
+    }
 
     int status =
         p2pool_http_run(observer->http, poll->request_list,
                         count * REQUESTS_PER_WALLET, remaining_ms(deadline));
     if (status != 0)
       return status;
+
+    for (size_t i = 0; i < count; i++) {
+      if (poll->due[first + i]->answered == REQUESTS_PER_WALLET)
+        poll->due[first + i]->last_full_poll = now;
+    }
   }
   return 0;
 }
@@ -556,11 +592,13 @@ static poll_state_t *poll_state_create(p2pool_observer_t *observer) {
                      : WALLETS_PER_BATCH;
   size_t requests_num = batch * REQUESTS_PER_WALLET;
   poll->wallets = calloc(observer->wallets_num + 1, sizeof(*poll->wallets));
+  poll->due = calloc(observer->wallets_num + 1, sizeof(*poll->due));
   poll->requests = calloc(requests_num + 1, sizeof(*poll->requests));
   poll->request_list = calloc(requests_num + 1, sizeof(*poll->request_list));
-  if (poll->wallets == NULL || poll->requests == NULL ||
+  if (poll->wallets == NULL || poll->due == NULL || poll->requests == NULL ||
       poll->request_list == NULL) {
     free(poll->wallets);
+    free(poll->due);
     free(poll->requests);
     free(poll->request_list);
     free(poll);
@@ -581,6 +619,7 @@ static void poll_state_free(poll_state_t *poll) {
   if (poll == NULL)
     return;
   free(poll->wallets);
+  free(poll->due);
   free(poll->requests);
   free(poll->request_list);
   free(poll);
