@@ -14,7 +14,7 @@
  *   /error              500, text/plain
  *   /html               418, an HTML challenge page
  *   /html_ok            200, an HTML page
- *   /slow               no answer until the client leaves or the server stops
+ *   /slow               no response until the client leaves or the server stops
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #define TEST_USER_AGENT "collectd-p2pool-test/1.0"
-#define SERVER_WORKERS_MAX 64
+#define SERVER_WORKERS_MAX 512
 #define SERVER_REQUEST_MAX_BYTES 8192
 #define SERVER_SLOW_MAX_MS 20000
 #define BATCH_TIMEOUT_MS 10000
@@ -100,8 +100,8 @@ static void send_response(int fd, int status, const char *reason,
   send_all(fd, body, body_len);
 }
 
-/* Waits up to ms; returns false when the server stops or the client
- * closes the connection (or sends anything) first. */
+/* Waits up to ms. Returns false when the server stops or the client closes
+ * the connection (or sends anything) first. */
 static bool server_wait(connection_t *conn, int ms) {
   struct pollfd fds[2] = {
       {.fd = conn->server->stop_pipe[0], .events = POLLIN},
@@ -167,32 +167,33 @@ static void remember_user_agent(test_server_t *server, const char *request) {
   pthread_mutex_unlock(&server->lock);
 }
 
-/* Answers one request; returns false when the connection must close. */
+/* Sends the response to one request. Returns false when the connection
+ * must close. */
 static bool serve_request(connection_t *conn, const char *path) {
   int fd = conn->fd;
   char body[128];
-  unsigned long a = 0;
-  unsigned long b = 0;
+  unsigned long tag = 0;    /* the <n> of /echo and /delay */
+  unsigned long amount = 0; /* milliseconds of /delay, bytes of /size */
 
   if (strcmp(path, "/json") == 0) {
     snprintf(body, sizeof(body), "{\"ok\":true}\n");
     send_response(fd, 200, "OK", "application/json", body, strlen(body));
-  } else if (sscanf(path, "/echo/%lu", &a) == 1) {
-    snprintf(body, sizeof(body), "{\"n\":%lu}", a);
+  } else if (sscanf(path, "/echo/%lu", &tag) == 1) {
+    snprintf(body, sizeof(body), "{\"n\":%lu}", tag);
     send_response(fd, 200, "OK", "application/json", body, strlen(body));
-  } else if (sscanf(path, "/delay/%lu/%lu", &a, &b) == 2) {
-    if (!server_wait(conn, (int)a))
+  } else if (sscanf(path, "/delay/%lu/%lu", &amount, &tag) == 2) {
+    if (!server_wait(conn, (int)amount))
       return false;
-    snprintf(body, sizeof(body), "{\"n\":%lu}", b);
+    snprintf(body, sizeof(body), "{\"n\":%lu}", tag);
     send_response(fd, 200, "OK", "application/json", body, strlen(body));
-  } else if (sscanf(path, "/size/%lu", &a) == 1 && a >= 2) {
-    char *big = string_body(a);
+  } else if (sscanf(path, "/size/%lu", &amount) == 1 && amount >= 2) {
+    char *big = string_body(amount);
     if (big == NULL)
       return false;
-    send_response(fd, 200, "OK", "application/json", big, a);
+    send_response(fd, 200, "OK", "application/json", big, amount);
     free(big);
-  } else if (sscanf(path, "/chunked/%lu", &a) == 1 && a >= 2) {
-    send_chunked_close(fd, a);
+  } else if (sscanf(path, "/chunked/%lu", &amount) == 1 && amount >= 2) {
+    send_chunked_close(fd, amount);
     return false;
   } else if (strcmp(path, "/not_found") == 0) {
     send_response(fd, 404, "Not Found", "application/json; charset=utf-8",
@@ -219,7 +220,7 @@ static bool serve_request(connection_t *conn, const char *path) {
   return true;
 }
 
-/* Reads one request head; returns false on EOF, error or server stop. */
+/* Reads one request head. Returns false on EOF, error or server stop. */
 static bool read_request(connection_t *conn, char *buf, size_t size) {
   size_t len = 0;
   struct pollfd fds[2] = {
@@ -306,7 +307,7 @@ static void *acceptor_main(void *arg) {
   return NULL;
 }
 
-/* Binds 127.0.0.1 on a port the kernel picks; returns the fd. */
+/* Binds 127.0.0.1 on a port the kernel picks and returns the socket. */
 static int bind_loopback(int *port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   assert_true(fd >= 0);
@@ -452,8 +453,9 @@ static void classify_success(void **state) {
 static void classify_bad_body(void **state) {
   (void)state;
 
-  /* The observer answers 200 with no body when it cannot encode NaN. */
-  assert_int_equal(classify(CURLE_OK, 200, "", false), P2POOL_OUTCOME_BAD_BODY);
+  /* A body cut short: fewer bytes than Content-Length announced. */
+  assert_int_equal(classify(CURLE_PARTIAL_FILE, 200, "[\n{\"a\":", false),
+                   P2POOL_OUTCOME_BAD_BODY);
   assert_int_equal(classify(CURLE_WRITE_ERROR, 200, "[\n{\"a\":", true),
                    P2POOL_OUTCOME_BAD_BODY);
   assert_int_equal(classify(CURLE_OK, 200, "[\n{\"a\":", true),
@@ -819,6 +821,87 @@ static void run_wakeup_interrupts(void **state) {
   p2pool_http_client_destroy(client);
 }
 
+static void run_more_requests_than_slots(void **state) {
+  (void)state;
+  p2pool_http_client_t *client = client_new(0);
+  const size_t requests_num = P2POOL_HTTP_TRANSFERS_MAX + 6;
+  p2pool_http_request_t **requests = calloc(requests_num, sizeof(*requests));
+  assert_non_null(requests);
+
+  for (size_t i = 0; i < requests_num; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "/echo/%zu", i);
+    requests[i] = request_new(path);
+  }
+  assert_int_equal(
+      p2pool_http_run(client, requests, requests_num, BATCH_TIMEOUT_MS * 3), 0);
+
+  int failures = 0;
+  for (size_t i = 0; i < requests_num; i++) {
+    char expected[64];
+    snprintf(expected, sizeof(expected), "{\"n\":%zu}", i);
+    if (requests[i]->outcome != P2POOL_OUTCOME_OK ||
+        requests[i]->body == NULL || strcmp(requests[i]->body, expected) != 0) {
+      print_error("request %zu: outcome %s, body %s\n", i,
+                  p2pool_outcome_name(requests[i]->outcome),
+                  requests[i]->body == NULL ? "(none)" : requests[i]->body);
+      failures++;
+    }
+    request_free(requests[i]);
+  }
+  free(requests);
+  p2pool_http_client_destroy(client);
+  if (failures > 0)
+    fail_msg("%d of %zu requests failed", failures, requests_num);
+}
+
+typedef struct {
+  unsigned calls;
+  p2pool_outcome_t outcome;
+  char body[64];
+} done_record_t;
+
+/* Records the finished request, then consumes its body as observer code
+ * does. */
+static void record_done(p2pool_http_request_t *request) {
+  done_record_t *record = request->user_data;
+
+  record->calls++;
+  record->outcome = request->outcome;
+  snprintf(record->body, sizeof(record->body), "%s",
+           request->body == NULL ? "" : request->body);
+  p2pool_http_request_reset(request);
+}
+
+static void run_calls_on_done_once(void **state) {
+  (void)state;
+  p2pool_http_client_t *client = client_new(0);
+  p2pool_http_request_t *requests[3] = {
+      request_new("/echo/7"), request_new("/not_found"), request_new("/html")};
+  done_record_t records[3];
+
+  memset(records, 0, sizeof(records));
+  for (size_t i = 0; i < 3; i++) {
+    requests[i]->on_done = record_done;
+    requests[i]->user_data = &records[i];
+  }
+  assert_int_equal(p2pool_http_run(client, requests, 3, BATCH_TIMEOUT_MS), 0);
+
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(records[i].calls, 1);
+    assert_null(requests[i]->body);
+  }
+  assert_int_equal(records[0].outcome, P2POOL_OUTCOME_OK);
+  assert_string_equal(records[0].body, "{\"n\":7}");
+  assert_int_equal(records[1].outcome, P2POOL_OUTCOME_NOT_FOUND);
+  assert_string_equal(records[1].body, NOT_FOUND_BODY);
+  assert_int_equal(records[2].outcome, P2POOL_OUTCOME_BLOCKED);
+
+  for (size_t i = 0; i < 3; i++)
+    request_free(requests[i]);
+  p2pool_http_client_destroy(client);
+}
+
 static void run_empty_batch(void **state) {
   (void)state;
   p2pool_http_client_t *client = client_new(0);
@@ -852,6 +935,8 @@ int main(void) {
       cmocka_unit_test(run_concurrent_requests),
       cmocka_unit_test(run_reuses_connection),
       cmocka_unit_test(run_wakeup_interrupts),
+      cmocka_unit_test(run_more_requests_than_slots),
+      cmocka_unit_test(run_calls_on_done_once),
       cmocka_unit_test(run_empty_batch),
   };
 
