@@ -219,10 +219,14 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
   size_t counted = 0;
   pthread_mutex_lock(&poll->observer->lock);
   bool first_read = !wallet->state.payouts.history_loaded;
+  uint64_t highest = 0;
   for (size_t i = 0; i < payouts_num; i++) {
     if (p2pool_payout_ledger_add(&wallet->state.payouts, &payouts[i]) > 0)
       counted++;
+    if (payouts[i].main_height > highest)
+      highest = payouts[i].main_height;
   }
+  p2pool_payout_ledger_confirm(&wallet->state.payouts, highest);
   wallet->state.payouts.history_loaded = true;
   pthread_mutex_unlock(&poll->observer->lock);
   free(payouts);
@@ -501,9 +505,9 @@ void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
   }
   if (ledger->count > 0) {
     p2pool_submit_gauge(batch, "last_payout_atomic_units", NULL,
-                        (gauge_t)ledger->newest.amount);
+                        (gauge_t)ledger->newest_amount);
     p2pool_submit_gauge(batch, "timestamp_seconds", "last_payout",
-                        (gauge_t)ledger->newest.timestamp);
+                        (gauge_t)ledger->newest_timestamp);
   }
 }
 
