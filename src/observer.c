@@ -220,14 +220,19 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
   pthread_mutex_lock(&poll->observer->lock);
   bool first_read = !wallet->state.payouts.history_loaded;
   uint64_t highest = 0;
+  p2pool_payout_ledger_t *ledger = &wallet->state.payouts;
   for (size_t i = 0; i < payouts_num; i++) {
-    if (p2pool_payout_ledger_add(&wallet->state.payouts, &payouts[i]) > 0)
+    /* An earlier list confirmed everything below the cursor; an observer
+     * that ignores from_height sends those rows again. */
+    if (!first_read && payouts[i].main_height < ledger->cursor_height)
+      continue;
+    if (p2pool_payout_ledger_add(ledger, &payouts[i]) > 0)
       counted++;
     if (payouts[i].main_height > highest)
       highest = payouts[i].main_height;
   }
-  p2pool_payout_ledger_confirm(&wallet->state.payouts, highest);
-  wallet->state.payouts.history_loaded = true;
+  p2pool_payout_ledger_confirm(ledger, highest);
+  ledger->history_loaded = true;
   pthread_mutex_unlock(&poll->observer->lock);
   free(payouts);
 
