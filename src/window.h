@@ -2,9 +2,9 @@
  * window.h: one wallet's shares in the PPLNS window, kept up to date by the
  * event stream between REST polls.
  *
- * A REST poll of side_blocks_in_window replaces the list; each side_block
- * event of the wallet adds to it; shares whose effective height falls out
- * of the window are dropped as the sidechain tip moves. The summary is the
+ * A REST poll of side_blocks_in_window replaces the list. Each side_block
+ * event of the wallet adds to it. As the sidechain tip moves, shares whose
+ * effective height falls out of the window are dropped. The summary is the
  * same one a REST poll computes, so the figures do not depend on which
  * source updated them last. Pure logic, no collectd.
  */
