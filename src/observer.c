@@ -36,7 +36,7 @@ typedef struct {
   c_complain_t pool_complaint;
   c_complain_t busy_complaint;
   wallet_poll_t *wallets;
-  wallet_poll_t **due;             /* wallets this poll asks about */
+  wallet_poll_t **due;             /* wallets this poll requests */
   p2pool_http_request_t *requests; /* WALLETS_PER_BATCH * 3 */
   p2pool_http_request_t **request_list;
   uint64_t uncle_penalty; /* from the last good pool_info */
@@ -120,7 +120,7 @@ static void record_health(p2pool_observer_t *observer,
   pthread_mutex_unlock(&observer->lock);
 }
 
-/* Applies a wallet's not_found answer: the miner has no shares yet. */
+/* Applies a wallet's not_found response: the miner has no shares yet. */
 static void apply_not_found(poll_state_t *poll, wallet_poll_t *entry,
                             int kind) {
   p2pool_observer_t *observer = poll->observer;
@@ -332,7 +332,7 @@ static long remaining_ms(cdtime_t deadline) {
   return now >= deadline ? 0 : (long)CDTIME_T_TO_MS(deadline - now);
 }
 
-/* Lists the wallets this poll asks about. While the event stream is healthy
+/* Lists the wallets this poll requests. While the event stream is healthy
  * it keeps wallet figures current, so a wallet is polled over REST only once
  * per ReconcileInterval to correct what the stream may have missed. */
 static size_t select_due_wallets(poll_state_t *poll, cdtime_t now) {
