@@ -11,6 +11,7 @@
 
 #include "hashrate.h"
 #include "observer_parse.h"
+#include "window.h"
 
 #include <math.h>
 #include <stdio.h>

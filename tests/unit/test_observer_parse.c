@@ -1,5 +1,5 @@
 /*
- * Unit tests of observer_parse.c: the pool_info, miner_info,
+ * Unit tests of observer_parse.c and window.c: the pool_info, miner_info,
  * side_blocks_in_window and payouts decoders, on fixtures shaped like the
  * observer's responses and on copies of them with one field broken.
  */
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "observer_parse.h"
+#include "window.h"
 
 #include <errno.h>
 #include <math.h>
@@ -245,6 +246,7 @@ static void pool_info_main_sidechain(void **state) {
   assert_int_equal(info.block_time, 10);
   assert_int_equal(info.uncle_penalty, 20);
   assert_int_equal(info.side_height, 9123456);
+  assert_int_equal(info.window_depth, 800);
   assert_int_equal(info.side_difficulty, 1500000000);
   assert_int_equal(info.seconds_since_last_block, 7);
   assert_true(info.window_weight.hi == 0);
@@ -389,6 +391,18 @@ static void pool_info_bad_name_and_effort_kept(void **state) {
   path_set(root, "sidechain.consensus.name", NULL);
   assert_int_equal(p2pool_parse_pool_info(root, &info, err, sizeof(err)), 0);
   assert_string_equal(info.sidechain, "");
+  json_object_put(root);
+}
+
+static void pool_info_window_depth_absent(void **state) {
+  (void)state;
+  json_object *root = fixture_json("pool_info_main.json");
+  p2pool_pool_info_t info;
+  char err[ERR_BYTES] = "";
+
+  path_set(root, "sidechain.last_block.window_depth", NULL);
+  assert_int_equal(p2pool_parse_pool_info(root, &info, err, sizeof(err)), 0);
+  assert_int_equal(info.window_depth, 0);
   json_object_put(root);
 }
 
@@ -609,6 +623,31 @@ static void window_row_order_ignored(void **state) {
   json_object_put(rows);
 }
 
+static void window_duplicate_row_once(void **state) {
+  (void)state;
+  json_object *root = fixture_json("window_uncle_and_includer.json");
+  json_object *copy = NULL;
+  p2pool_window_summary_t summary;
+  char err[ERR_BYTES] = "";
+
+  /* The observer can list one share twice, under two main_ids. */
+  assert_int_equal(
+      json_object_deep_copy(json_object_array_get_idx(root, 2), &copy, NULL),
+      0);
+  json_object_object_add(
+      copy, "main_id",
+      json_object_new_string(
+          "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"));
+  json_object_array_add(root, copy);
+
+  assert_int_equal(p2pool_parse_window(root, 20, &summary, err, sizeof(err)),
+                   0);
+  assert_int_equal(summary.shares, 2);
+  assert_int_equal(summary.uncles, 1);
+  assert_true(summary.weight == WINDOW_WEIGHT_PENALTY_20);
+  json_object_put(root);
+}
+
 static void window_empty_list(void **state) {
   (void)state;
   json_object *root = fixture_json("empty_list.json");
@@ -778,13 +817,43 @@ static void window_too_many_rows(void **state) {
   (void)state;
   json_object *rows = fixture_json("window_uncle_and_includer.json");
   json_object *list = list_repeating(json_object_array_get_idx(rows, 2),
-                                     P2POOL_LIST_MAX_ROWS + 1);
+                                     P2POOL_WINDOW_SHARES_MAX + 1);
   p2pool_window_summary_t summary;
   char err[ERR_BYTES] = "";
 
-  assert_true(p2pool_parse_window(list, 20, &summary, err, sizeof(err)) < 0);
+  int rc = p2pool_parse_window(list, 20, &summary, err, sizeof(err));
   json_object_put(list);
   json_object_put(rows);
+  assert_true(rc < 0);
+}
+
+static void window_full_list_accepted(void **state) {
+  (void)state;
+  json_object *list = json_object_new_array();
+  p2pool_window_summary_t summary;
+  char err[ERR_BYTES] = "";
+
+  /* The largest window: P2POOL_WINDOW_SHARES_MAX shares of difficulty 1000
+   * at distinct heights. */
+  for (size_t i = 0; i < P2POOL_WINDOW_SHARES_MAX; i++) {
+    json_object *row = json_object_new_object();
+    json_object_object_add(row, "side_height",
+                           json_object_new_uint64(5000000 + i));
+    json_object_object_add(row, "timestamp",
+                           json_object_new_uint64(1700000000 + i));
+    json_object_object_add(row, "difficulty", json_object_new_uint64(1000));
+    json_object_array_add(list, row);
+  }
+
+  int rc = p2pool_parse_window(list, 20, &summary, err, sizeof(err));
+  json_object_put(list);
+  if (rc != 0)
+    fail_msg("full window rejected: %d (%s)", rc, err);
+  assert_int_equal(summary.shares, P2POOL_WINDOW_SHARES_MAX);
+  assert_int_equal(summary.uncles, 0);
+  assert_int_equal(summary.weight, (uint64_t)P2POOL_WINDOW_SHARES_MAX * 1000);
+  assert_int_equal(summary.newest_height,
+                   5000000 + P2POOL_WINDOW_SHARES_MAX - 1);
 }
 
 static void payouts_fixture_rows(void **state) {
@@ -994,6 +1063,7 @@ int main(void) {
       cmocka_unit_test(pool_info_effort_object_absent),
       cmocka_unit_test(pool_info_broken_fields),
       cmocka_unit_test(pool_info_bad_name_and_effort_kept),
+      cmocka_unit_test(pool_info_window_depth_absent),
       cmocka_unit_test(pool_info_saturated_difficulty),
       cmocka_unit_test(pool_info_block_time_zero),
       cmocka_unit_test(pool_info_uncle_penalty_over_100),
@@ -1006,6 +1076,7 @@ int main(void) {
       cmocka_unit_test(window_uncle_and_includer),
       cmocka_unit_test(window_own_uncle),
       cmocka_unit_test(window_row_order_ignored),
+      cmocka_unit_test(window_duplicate_row_once),
       cmocka_unit_test(window_empty_list),
       cmocka_unit_test(window_uncle_of_null_is_share),
       cmocka_unit_test(window_broken_fields),
@@ -1013,6 +1084,7 @@ int main(void) {
       cmocka_unit_test(window_wrong_documents),
       cmocka_unit_test(window_weight_overflow),
       cmocka_unit_test(window_too_many_rows),
+      cmocka_unit_test(window_full_list_accepted),
       cmocka_unit_test(payouts_fixture_rows),
       cmocka_unit_test(payouts_empty_list),
       cmocka_unit_test(payouts_broken_fields),

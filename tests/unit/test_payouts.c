@@ -1,7 +1,9 @@
 /*
  * Unit tests of payouts.c: the payout ledger counts every payout once,
  * whether it arrives in the first history load, in a poll from the cursor
- * height, or again after a restart.
+ * height, from the event stream, or again after a restart. The polls below
+ * drive the ledger as the observer poller does: every row is added, then the
+ * list's highest main height is confirmed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +54,24 @@ static p2pool_payout_t history_payout(size_t i) {
   return make_payout(1000 + i, history_height(i), 1000000000 + i);
 }
 
+/* Feeds a REST payout list to the ledger and confirms its highest height.
+ * Returns how many rows were counted. */
+static int apply_list(p2pool_payout_ledger_t *ledger,
+                      const p2pool_payout_t *rows, size_t rows_num) {
+  int counted = 0;
+  uint64_t highest = 0;
+
+  for (size_t i = 0; i < rows_num; i++) {
+    int rc = p2pool_payout_ledger_add(ledger, &rows[i]);
+    assert_true(rc >= 0);
+    counted += rc;
+    if (rows[i].main_height > highest)
+      highest = rows[i].main_height;
+  }
+  p2pool_payout_ledger_confirm(ledger, highest);
+  return counted;
+}
+
 static void hash_valid_forms(void **state) {
   (void)state;
   char id[P2POOL_HASH_HEX_CHARS + 2];
@@ -80,6 +100,29 @@ static void hash_valid_forms(void **state) {
   assert_false(p2pool_hash_is_valid(NULL));
 }
 
+static void hash_hex_round_trip(void **state) {
+  (void)state;
+  const char *hex =
+      "00ff10a0b1c2d3e4f5968778695a4b3c2d1e0f00112233445566778899aabbcc";
+  uint8_t bytes[P2POOL_HASH_BYTES];
+  char back[P2POOL_HASH_HEX_CHARS + 1];
+
+  assert_int_equal(p2pool_hash_from_hex(hex, bytes), 0);
+  assert_int_equal(bytes[0], 0x00);
+  assert_int_equal(bytes[1], 0xff);
+  assert_int_equal(bytes[2], 0x10);
+  assert_int_equal(bytes[P2POOL_HASH_BYTES - 1], 0xcc);
+  p2pool_hash_to_hex(bytes, back);
+  assert_string_equal(back, hex);
+
+  assert_int_equal(p2pool_hash_from_hex("00ff", bytes), -EINVAL);
+  assert_int_equal(
+      p2pool_hash_from_hex(
+          "00FF10A0B1C2D3E4F5968778695A4B3C2D1E0F00112233445566778899AABBCC",
+          bytes),
+      -EINVAL);
+}
+
 static void ledger_counts_first_payout(void **state) {
   (void)state;
   p2pool_payout_ledger_t *ledger = ledger_new();
@@ -90,60 +133,90 @@ static void ledger_counts_first_payout(void **state) {
   assert_true(p2pool_payout_ledger_seen(ledger, payout.main_id));
   assert_int_equal(ledger->count, 1);
   assert_int_equal(ledger->amount, 1234567891);
-  assert_int_equal(ledger->cursor_height, 3300010);
-  assert_string_equal(ledger->newest.main_id, payout.main_id);
-  assert_int_equal(ledger->newest.amount, 1234567891);
+  assert_int_equal(ledger->newest_height, 3300010);
+  assert_int_equal(ledger->newest_timestamp, payout.timestamp);
+  assert_int_equal(ledger->newest_amount, 1234567891);
+  /* Only a confirmed REST list moves the cursor. */
+  assert_int_equal(ledger->cursor_height, 0);
   assert_false(ledger->history_loaded);
+
+  p2pool_payout_ledger_confirm(ledger, 3300010);
+  assert_int_equal(ledger->cursor_height, 3300010);
+  assert_true(p2pool_payout_ledger_seen(ledger, payout.main_id));
   free(ledger);
 }
 
 static void ledger_two_payouts_between_polls(void **state) {
   (void)state;
   p2pool_payout_ledger_t *ledger = ledger_new();
-  p2pool_payout_t old = make_payout(1, 3300010, 1234567891);
-  p2pool_payout_t middle = make_payout(2, 3300080, 2500000002);
-  p2pool_payout_t newest = make_payout(3, 3300120, 3000000003);
-
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &old), 1);
-
+  p2pool_payout_t history[] = {make_payout(1, 3300010, 1234567891)};
   /* The next poll asks from the cursor height and gets the list newest
    * first, with the payout counted before at its end. */
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &newest), 1);
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &middle), 1);
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &old), 0);
+  p2pool_payout_t poll[] = {make_payout(3, 3300120, 3000000003),
+                            make_payout(2, 3300080, 2500000002),
+                            make_payout(1, 3300010, 1234567891)};
+
+  assert_int_equal(apply_list(ledger, history, 1), 1);
+  assert_int_equal(ledger->cursor_height, 3300010);
+  assert_int_equal(apply_list(ledger, poll, 3), 2);
 
   assert_int_equal(ledger->count, 3);
   assert_int_equal(ledger->amount, UINT64_C(1234567891) + UINT64_C(2500000002) +
                                        UINT64_C(3000000003));
   assert_int_equal(ledger->cursor_height, 3300120);
-  assert_string_equal(ledger->newest.main_id, newest.main_id);
+  assert_int_equal(ledger->newest_height, 3300120);
+  assert_int_equal(ledger->newest_amount, UINT64_C(3000000003));
   free(ledger);
 }
 
 static void ledger_replay_not_counted(void **state) {
   (void)state;
   p2pool_payout_ledger_t *ledger = ledger_new();
-  p2pool_payout_t payout = make_payout(7, 3300500, 999);
+  p2pool_payout_t rows[] = {make_payout(8, 3300600, 1000),
+                            make_payout(7, 3300500, 999)};
 
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &payout), 1);
+  assert_int_equal(apply_list(ledger, rows, 2), 2);
 
-  /* The same payout announced by an event, then by the next poll. */
-  for (int i = 0; i < 3; i++)
-    assert_int_equal(p2pool_payout_ledger_add(ledger, &payout), 0);
-  assert_int_equal(ledger->count, 1);
-  assert_int_equal(ledger->amount, 999);
+  /* The same list polled again from the cursor height: only the row at the
+   * cursor comes back. */
+  assert_int_equal(apply_list(ledger, rows, 1), 0);
+  assert_int_equal(ledger->count, 2);
+  assert_int_equal(ledger->amount, 1999);
 
-  /* A restart restores the saved ledger; the replayed poll counts nothing. */
+  /* A restart restores the saved ledger, and the replayed poll counts
+   * nothing. */
   p2pool_payout_ledger_t *restored = ledger_new();
   memcpy(restored, ledger, sizeof(*restored));
-  assert_int_equal(p2pool_payout_ledger_add(restored, &payout), 0);
-  assert_int_equal(restored->count, 1);
-  assert_int_equal(restored->amount, 999);
+  assert_int_equal(apply_list(restored, rows, 1), 0);
+  assert_int_equal(restored->count, 2);
+  assert_int_equal(restored->amount, 1999);
   free(restored);
   free(ledger);
 }
 
-static void ledger_older_payout_keeps_cursor(void **state) {
+static void ledger_event_then_poll(void **state) {
+  (void)state;
+  p2pool_payout_ledger_t *ledger = ledger_new();
+  p2pool_payout_t history[] = {make_payout(1, 3300100, 10)};
+  p2pool_payout_t announced = make_payout(2, 3300200, 20);
+
+  assert_int_equal(apply_list(ledger, history, 1), 1);
+
+  /* The event stream counts a payout first. It does not move the cursor,
+   * so the next poll still asks from 3300100. */
+  assert_int_equal(p2pool_payout_ledger_add(ledger, &announced), 1);
+  assert_int_equal(ledger->cursor_height, 3300100);
+  assert_int_equal(ledger->newest_height, 3300200);
+
+  p2pool_payout_t poll[] = {announced, history[0]};
+  assert_int_equal(apply_list(ledger, poll, 2), 0);
+  assert_int_equal(ledger->count, 2);
+  assert_int_equal(ledger->amount, 30);
+  assert_int_equal(ledger->cursor_height, 3300200);
+  free(ledger);
+}
+
+static void ledger_older_payout_keeps_newest(void **state) {
   (void)state;
   p2pool_payout_ledger_t *ledger = ledger_new();
   p2pool_payout_t newer = make_payout(1, 3300200, 10);
@@ -151,10 +224,15 @@ static void ledger_older_payout_keeps_cursor(void **state) {
 
   assert_int_equal(p2pool_payout_ledger_add(ledger, &newer), 1);
   assert_int_equal(p2pool_payout_ledger_add(ledger, &older), 1);
-  assert_int_equal(ledger->cursor_height, 3300200);
-  assert_string_equal(ledger->newest.main_id, newer.main_id);
+  assert_int_equal(ledger->newest_height, 3300200);
+  assert_int_equal(ledger->newest_amount, 10);
   assert_int_equal(ledger->count, 2);
   assert_int_equal(ledger->amount, 30);
+
+  /* A lower confirmation leaves the cursor where it is. */
+  p2pool_payout_ledger_confirm(ledger, 3300200);
+  p2pool_payout_ledger_confirm(ledger, 3300100);
+  assert_int_equal(ledger->cursor_height, 3300200);
   free(ledger);
 }
 
@@ -202,113 +280,138 @@ static void ledger_empty_history(void **state) {
   assert_int_equal(
       p2pool_parse_payouts(root, &payouts, &payouts_num, err, sizeof(err)), 0);
   assert_int_equal(payouts_num, 0);
-  for (size_t i = 0; i < payouts_num; i++)
-    p2pool_payout_ledger_add(ledger, &payouts[i]);
+  assert_int_equal(apply_list(ledger, payouts, payouts_num), 0);
 
   assert_int_equal(ledger->count, 0);
   assert_int_equal(ledger->amount, 0);
   assert_int_equal(ledger->cursor_height, 0);
+  assert_int_equal(ledger->newest_height, 0);
   assert_int_equal(ledger->recent_num, 0);
   free(payouts);
   json_object_put(root);
+
+  /* The first payout after an empty history is counted. */
+  p2pool_payout_t first[] = {make_payout(1, 3300010, 77)};
+  assert_int_equal(apply_list(ledger, first, 1), 1);
+  assert_int_equal(ledger->amount, 77);
   free(ledger);
 }
 
 static void ledger_history_newest_first_overflow(void **state) {
   (void)state;
   p2pool_payout_ledger_t *ledger = ledger_new();
+  p2pool_payout_t *history = calloc(HISTORY_PAYOUTS_NUM, sizeof(*history));
   uint64_t amount = 0;
+  assert_non_null(history);
 
   /* The first start reads the whole history, newest first, as the observer
    * sends it: more payouts than the ledger remembers ids for. */
-  for (size_t i = HISTORY_PAYOUTS_NUM; i-- > 0;) {
-    p2pool_payout_t payout = history_payout(i);
-    assert_int_equal(p2pool_payout_ledger_add(ledger, &payout), 1);
-    amount += payout.amount;
+  for (size_t i = 0; i < HISTORY_PAYOUTS_NUM; i++) {
+    history[i] = history_payout(HISTORY_PAYOUTS_NUM - 1 - i);
+    amount += history[i].amount;
   }
+  assert_int_equal(apply_list(ledger, history, HISTORY_PAYOUTS_NUM),
+                   HISTORY_PAYOUTS_NUM);
   assert_int_equal(ledger->count, HISTORY_PAYOUTS_NUM);
   assert_int_equal(ledger->amount, amount);
   assert_int_equal(ledger->cursor_height,
                    history_height(HISTORY_PAYOUTS_NUM - 1));
+  assert_int_equal(ledger->newest_height,
+                   history_height(HISTORY_PAYOUTS_NUM - 1));
   assert_true(ledger->recent_num <= P2POOL_PAYOUT_RECENT_MAX);
 
-  p2pool_payout_t newest = history_payout(HISTORY_PAYOUTS_NUM - 1);
-  assert_string_equal(ledger->newest.main_id, newest.main_id);
-
-  /* The newest ids were added first, yet they are the ones to keep. */
-  for (size_t i = HISTORY_PAYOUTS_NUM - P2POOL_PAYOUT_RECENT_MAX;
-       i < HISTORY_PAYOUTS_NUM; i++) {
-    p2pool_payout_t payout = history_payout(i);
-    if (!p2pool_payout_ledger_seen(ledger, payout.main_id))
-      fail_msg("payout %zu at height %" PRIu64 " was forgotten", i,
-               payout.main_height);
-  }
-
-  /* The next poll asks from the cursor height: the newest payout again. */
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &newest), 0);
+  /* The newest id was added first, yet it is the one a poll from the
+   * cursor height returns again, so it must stay remembered. */
+  assert_true(p2pool_payout_ledger_seen(ledger, history[0].main_id));
+  assert_int_equal(apply_list(ledger, history, 1), 0);
   assert_int_equal(ledger->count, HISTORY_PAYOUTS_NUM);
   assert_int_equal(ledger->amount, amount);
+
+  /* Then two new payouts arrive, and the poll after them repeats them. */
+  p2pool_payout_t next[] = {
+      make_payout(5002, history_height(HISTORY_PAYOUTS_NUM + 1), 8),
+      make_payout(5001, history_height(HISTORY_PAYOUTS_NUM), 7), history[0]};
+  assert_int_equal(apply_list(ledger, next, 3), 2);
+  assert_int_equal(apply_list(ledger, next, 1), 0);
+  assert_int_equal(ledger->count, HISTORY_PAYOUTS_NUM + 2);
+  assert_int_equal(ledger->amount, amount + 15);
+  free(history);
   free(ledger);
 }
 
 static void ledger_history_oldest_first_overflow(void **state) {
   (void)state;
   p2pool_payout_ledger_t *ledger = ledger_new();
+  p2pool_payout_t *history = calloc(HISTORY_PAYOUTS_NUM, sizeof(*history));
+  assert_non_null(history);
 
-  for (size_t i = 0; i < HISTORY_PAYOUTS_NUM; i++) {
-    p2pool_payout_t payout = history_payout(i);
-    assert_int_equal(p2pool_payout_ledger_add(ledger, &payout), 1);
-  }
+  /* An observer that ignores the order still gives one count per row. */
+  for (size_t i = 0; i < HISTORY_PAYOUTS_NUM; i++)
+    history[i] = history_payout(i);
+  assert_int_equal(apply_list(ledger, history, HISTORY_PAYOUTS_NUM),
+                   HISTORY_PAYOUTS_NUM);
   assert_int_equal(ledger->count, HISTORY_PAYOUTS_NUM);
   assert_true(ledger->recent_num <= P2POOL_PAYOUT_RECENT_MAX);
 
-  for (size_t i = HISTORY_PAYOUTS_NUM - P2POOL_PAYOUT_RECENT_MAX;
-       i < HISTORY_PAYOUTS_NUM; i++) {
-    p2pool_payout_t payout = history_payout(i);
-    if (!p2pool_payout_ledger_seen(ledger, payout.main_id))
-      fail_msg("payout %zu at height %" PRIu64 " was forgotten", i,
-               payout.main_height);
-  }
+  p2pool_payout_t newest = history[HISTORY_PAYOUTS_NUM - 1];
+  assert_true(p2pool_payout_ledger_seen(ledger, newest.main_id));
+  assert_int_equal(apply_list(ledger, &newest, 1), 0);
+  assert_int_equal(ledger->count, HISTORY_PAYOUTS_NUM);
+  free(history);
+  free(ledger);
+}
 
-  /* Two new payouts after the history, then a poll that repeats them. */
-  p2pool_payout_t next1 = make_payout(5001, history_height(200), 7);
-  p2pool_payout_t next2 = make_payout(5002, history_height(201), 8);
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &next2), 1);
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &next1), 1);
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &next2), 0);
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &next1), 0);
-  assert_int_equal(ledger->count, HISTORY_PAYOUTS_NUM + 2);
-  assert_int_equal(ledger->cursor_height, history_height(201));
+static void ledger_confirm_forgets_below(void **state) {
+  (void)state;
+  p2pool_payout_ledger_t *ledger = ledger_new();
+  p2pool_payout_t rows[] = {make_payout(3, 3300300, 3),
+                            make_payout(2, 3300200, 2),
+                            make_payout(1, 3300100, 1)};
+
+  assert_int_equal(apply_list(ledger, rows, 3), 3);
+
+  /* No poll from the cursor height returns the lower two again, so only
+   * the id at the cursor is kept. */
+  assert_true(p2pool_payout_ledger_seen(ledger, rows[0].main_id));
+  assert_false(p2pool_payout_ledger_seen(ledger, rows[1].main_id));
+  assert_false(p2pool_payout_ledger_seen(ledger, rows[2].main_id));
+  assert_int_equal(ledger->recent_num, 1);
   free(ledger);
 }
 
 static void ledger_same_height_distinct_ids(void **state) {
   (void)state;
   p2pool_payout_ledger_t *ledger = ledger_new();
-  /* After a Monero reorg another block at the same height can pay again;
-   * its main_id differs, so it is a separate payout. */
-  p2pool_payout_t first = make_payout(1, 3300300, 100);
-  p2pool_payout_t second = make_payout(2, 3300300, 200);
+  /* After a Monero reorg another block at the same height can pay again.
+   * Its main_id differs, so it is a separate payout. */
+  p2pool_payout_t rows[] = {make_payout(1, 3300300, 100),
+                            make_payout(2, 3300300, 200)};
 
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &first), 1);
-  assert_int_equal(p2pool_payout_ledger_add(ledger, &second), 1);
+  assert_int_equal(apply_list(ledger, rows, 2), 2);
   assert_int_equal(ledger->count, 2);
   assert_int_equal(ledger->amount, 300);
   assert_int_equal(ledger->cursor_height, 3300300);
+
+  /* Both sit at the cursor height, so a repeat of either is no payout. */
+  assert_int_equal(apply_list(ledger, rows, 2), 0);
+  assert_int_equal(ledger->count, 2);
   free(ledger);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(hash_valid_forms),
+      cmocka_unit_test(hash_hex_round_trip),
       cmocka_unit_test(ledger_counts_first_payout),
       cmocka_unit_test(ledger_two_payouts_between_polls),
       cmocka_unit_test(ledger_replay_not_counted),
-      cmocka_unit_test(ledger_older_payout_keeps_cursor),
+      cmocka_unit_test(ledger_event_then_poll),
+      cmocka_unit_test(ledger_older_payout_keeps_newest),
       cmocka_unit_test(ledger_rejects_invalid_main_id),
       cmocka_unit_test(ledger_empty_history),
       cmocka_unit_test(ledger_history_newest_first_overflow),
       cmocka_unit_test(ledger_history_oldest_first_overflow),
+      cmocka_unit_test(ledger_confirm_forgets_below),
       cmocka_unit_test(ledger_same_height_distinct_ids),
   };
 
