@@ -17,6 +17,9 @@ const char *const p2pool_types[] = {
     "reward_atomic_units",
     /* Health of the plugin's own requests. */
     "api_requests", "latency_seconds",
+    /* Observer event stream. */
+    "blocks", "events", "websocket_connected", "websocket_reconnects",
+    "websocket_blocked",
     /* End of the list. */
     NULL};
 
