@@ -51,9 +51,10 @@ bool p2pool_event_counters_seen(const p2pool_event_counters_t *counters,
                                 const char *main_id) {
   for (size_t i = 0; i < counters->recent_num; i++) {
     const p2pool_block_key_t *key = &counters->recent[i];
-    /* Shares built on one Monero tip share their main_id, so comparing the
-     * template id first rejects most keys at once. */
-    if (key->kind == kind && strcmp(key->template_id, template_id) == 0 &&
+    /* Shares built on one Monero tip share their main_id, so the template
+     * id, and its first digit before any call, reject most keys at once. */
+    if (key->kind == kind && key->template_id[0] == template_id[0] &&
+        strcmp(key->template_id, template_id) == 0 &&
         strcmp(key->main_id, main_id) == 0)
       return true;
   }
