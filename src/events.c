@@ -346,8 +346,9 @@ static void note_peer_close(p2pool_events_t *client, const unsigned char *in,
                       P2POOL_CLOSE_REASON_PREVIEW_BYTES, reason,
                       sizeof(reason));
   snprintf(client->close_reason, sizeof(client->close_reason),
-           "closed by the observer with status %u%s%s", (in[0] << 8) | in[1],
-           reason[0] != '\0' ? ": " : "", reason);
+           "closed by the observer with status %u%s%s",
+           (unsigned int)in[0] << 8 | in[1], reason[0] != '\0' ? ": " : "",
+           reason);
 }
 
 static void on_closed(p2pool_events_t *client) {
@@ -460,15 +461,16 @@ static void handle_message(p2pool_events_t *client, const char *message,
   p2pool_event_clear(&event);
 }
 
-static void log_dropped(p2pool_events_t *client, const char *what, size_t len) {
+static void log_dropped(p2pool_events_t *client, const char *description,
+                        size_t len) {
   char suffix[64];
-  if (!log_limit_allow(&client->binary_limit, suffix, sizeof(suffix)))
+  if (!log_limit_allow(&client->dropped_limit, suffix, sizeof(suffix)))
     return;
 
   WARNING(
       "p2pool plugin: observer \"%s\": ignoring %s of %zu bytes on the event "
       "stream%s",
-      client->observer->name, what, len, suffix);
+      client->observer->name, description, len, suffix);
 }
 
 static void on_receive(p2pool_events_t *client, struct lws *wsi,
@@ -673,7 +675,10 @@ static void client_free(p2pool_events_t *client) {
   free(client);
 }
 
-/* Builds the address index of the observer's wallets. */
+/* Builds the address index of the observer's wallets.
+ * NOTE: a wallet configured with its 8... subaddress is not found: the
+ * stream carries the 4... mining address P2Pool derives from it, so such a
+ * wallet's figures follow the REST polls only. */
 static int index_wallets(p2pool_events_t *client) {
   p2pool_observer_t *observer = client->observer;
   if (observer->wallets_num == 0)
@@ -725,11 +730,15 @@ int p2pool_events_start(p2pool_observer_t *observer) {
     return 0;
 
   p2pool_ws_url_t url;
-  int status = p2pool_ws_url_parse(observer->events_url, &url);
+  int status = observer->events_url != NULL
+                   ? p2pool_ws_url_parse(observer->events_url, &url)
+                   : -EINVAL;
   if (status != 0) {
     ERROR("p2pool plugin: observer \"%s\": invalid EventsURL \"%s\" (%s); the "
           "event stream stays off",
-          observer->name, observer->events_url, STRERROR(-status));
+          observer->name,
+          observer->events_url != NULL ? observer->events_url : "",
+          STRERROR(-status));
     return status;
   }
 

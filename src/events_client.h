@@ -75,7 +75,7 @@ struct p2pool_events_s {
   c_complain_t backfill_complaint;
   p2pool_log_limit_t invalid_limit;
   p2pool_log_limit_t other_type_limit;
-  p2pool_log_limit_t binary_limit;
+  p2pool_log_limit_t dropped_limit;
 
   /* Stream figures, guarded by observer->lock. */
   bool connected;

@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -72,9 +73,11 @@ def pool_info():
 
 
 class FakeObserver:
-    """Scriptable observer: REST over HTTP and /api/events over websocket."""
+    """Scriptable observer: REST over HTTP and /api/events over websocket
+    (TLS when ssl_context is given)."""
 
-    def __init__(self):
+    def __init__(self, ssl_context=None):
+        self.ssl_context = ssl_context
         self.requests = []
         self.user_agents = []
         self.handshakes = 0
@@ -136,7 +139,7 @@ class FakeObserver:
 
     async def _start_ws(self):
         self.ws_server = await websockets.serve(
-            self._ws_handler, "127.0.0.1", 0,
+            self._ws_handler, "127.0.0.1", 0, ssl=self.ssl_context,
             process_request=self._process_request, ping_interval=None)
         self.ws_port = self.ws_server.sockets[0].getsockname()[1]
 
@@ -332,13 +335,14 @@ def tmp_dir():
 def start_collectd(tmp_dir):
     started = []
 
-    def start(observer, event_timeout=300, interval=30, url=None, wallets=True):
+    def start(observer, event_timeout=300, interval=30, url=None, wallets=True, extra=""):
         options = f"""    URL "http://127.0.0.1:{observer.http_port}"
     Events true
     EventsURL "{url or f'ws://127.0.0.1:{observer.ws_port}/api/events'}"
     EventTimeout {event_timeout}
     Interval {interval}
-    Timeout 2"""
+    Timeout 2
+{extra}"""
         daemon = Collectd(tmp_dir, options, wallets)
         started.append(daemon)
         return daemon
@@ -538,7 +542,7 @@ def test_stop_while_connected(observer, start_collectd):
 
 
 def test_stop_while_connecting(observer, start_collectd):
-    # A listener that accepts TCP connections and never answers the
+    # A listener that accepts TCP connections and never responds to the
     # handshake keeps the client connecting.
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -564,3 +568,52 @@ def test_stop_while_backing_off(observer, start_collectd):
     time.sleep(0.3)
     assert daemon.stop() < 5
     assert daemon.process.returncode == 0
+
+
+@pytest.fixture
+def certificate(tmp_dir):
+    """A self-signed certificate for 127.0.0.1: (certificate, key) paths."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert = tmp_dir / "cert.pem"
+    key = tmp_dir / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def tls_observer(certificate):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    fake = FakeObserver(context)
+    yield fake
+    fake.close()
+
+
+def test_wss_with_ca_cert(tls_observer, certificate, start_collectd):
+    url = f"wss://127.0.0.1:{tls_observer.ws_port}/api/events"
+    daemon = start_collectd(tls_observer, url=url, extra=f'    CACert "{certificate[0]}"')
+    tls_observer.wait_connections(1)
+    daemon.wait_value("collectd_p2pool_websocket_connected", 1, p2pool="obs")
+    tls_observer.send(fixture_text("side_block.json"))
+    daemon.wait_value("collectd_p2pool_blocks_total", 1, 3, p2pool="obs", type="side")
+
+
+def test_wss_unknown_certificate_rejected(tls_observer, start_collectd):
+    url = f"wss://127.0.0.1:{tls_observer.ws_port}/api/events"
+    daemon = start_collectd(tls_observer, url=url)
+    daemon.wait_log(r"event stream wss://\S+: connection failed: .*; reconnecting in")
+    daemon.wait_value("collectd_p2pool_websocket_reconnects_total", lambda count: count >= 1, p2pool="obs")
+    assert tls_observer.accepted == 0
+    assert daemon.value("collectd_p2pool_websocket_connected", p2pool="obs") == 0
+
+
+def test_wss_verify_peer_false(tls_observer, start_collectd):
+    url = f"wss://127.0.0.1:{tls_observer.ws_port}/api/events"
+    daemon = start_collectd(tls_observer, url=url, extra="    VerifyPeer false\n    VerifyHost false")
+    tls_observer.wait_connections(1)
+    daemon.wait_value("collectd_p2pool_websocket_connected", 1, p2pool="obs")
