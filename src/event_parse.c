@@ -324,7 +324,7 @@ int p2pool_event_parse(const char *message, size_t len, p2pool_event_t *event,
                        char *err, size_t err_size) {
   memset(event, 0, sizeof(*event));
   if (len > P2POOL_EVENT_MESSAGE_MAX_BYTES) {
-    snprintf(err, err_size, "message of %zu bytes, at most %d", len,
+    snprintf(err, err_size, "message of %zu bytes, at most %zu", len,
              P2POOL_EVENT_MESSAGE_MAX_BYTES);
     return -EMSGSIZE;
   }

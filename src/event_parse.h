@@ -20,7 +20,7 @@
 /* Largest message accepted. A found_block event lists one coinbase output
  * per payee in the PPLNS window (at most 2160 blocks plus uncles, about 300
  * bytes each), so 4 MiB leaves a wide margin. */
-#define P2POOL_EVENT_MESSAGE_MAX_BYTES (4 * 1024 * 1024)
+#define P2POOL_EVENT_MESSAGE_MAX_BYTES ((size_t)4 * 1024 * 1024)
 /* Maximum length of a miner address: standard and subaddresses have 95
  * characters, integrated addresses 106. */
 #define P2POOL_ADDRESS_MAX_CHARS 128

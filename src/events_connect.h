@@ -13,7 +13,7 @@
 
 /* First reconnect delay; each further attempt doubles it up to the cap. */
 #define P2POOL_RECONNECT_INITIAL_MS 1000
-#define P2POOL_RECONNECT_MAX_MS (5 * 60 * 1000)
+#define P2POOL_RECONNECT_MAX_MS ((uint64_t)5 * 60 * 1000)
 /* Each delay is moved at random by up to this share of itself, so that many
  * collectd instances do not reconnect in step after an observer restart. */
 #define P2POOL_RECONNECT_JITTER_PERCENT 20
