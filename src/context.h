@@ -29,6 +29,7 @@
 #define P2POOL_DEFAULT_OBSERVER_INTERVAL TIME_T_TO_CDTIME_T(60)
 #define P2POOL_DEFAULT_OBSERVER_TIMEOUT TIME_T_TO_CDTIME_T(10)
 #define P2POOL_DEFAULT_EVENT_TIMEOUT TIME_T_TO_CDTIME_T(300)
+#define P2POOL_DEFAULT_RECONCILE_INTERVAL TIME_T_TO_CDTIME_T(1800)
 
 typedef struct p2pool_observer_s p2pool_observer_t;
 typedef struct p2pool_events_s p2pool_events_t; /* events.c */
@@ -98,6 +99,7 @@ struct p2pool_observer_s {
   char *events_url; /* ws:// or wss:// URL of /api/events */
   bool events;
   cdtime_t event_timeout;
+  cdtime_t reconcile_interval; /* REST poll of a wallet while events flow */
   cdtime_t interval;
   cdtime_t timeout;
   char *user_agent;
@@ -110,10 +112,14 @@ struct p2pool_observer_s {
 
   /* Guards everything below, and the state of this observer's wallets. */
   pthread_mutex_t lock;
+  bool sync_initialized; /* lock, poll_wanted and clock are initialised */
   bool pool_valid;
   p2pool_pool_info_t pool;
   p2pool_event_counters_t counters;
   p2pool_health_t health;
+  /* Set by the event thread while the stream is connected and current;
+   * the poller then polls each wallet only once per reconcile_interval. */
+  bool events_healthy;
 
   /* Serialises this observer's and its wallets' dispatches. */
   p2pool_dispatch_clock_t clock;
@@ -123,7 +129,9 @@ struct p2pool_observer_s {
   bool poller_started;
   pthread_cond_t poll_wanted;
   bool poll_requested;
+  bool polling;
   bool stopping;
+  void *poll_state; /* observer.c's per-wallet bookkeeping */
   p2pool_http_client_t *http;
 
   p2pool_events_t *events_client; /* NULL unless Events is true */
