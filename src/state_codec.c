@@ -819,6 +819,7 @@ static int decode_document(json_object *root, p2pool_saved_state_t *out,
   json_object *observers = NULL;
   size_t wallets_num = 0;
   size_t observers_num = 0;
+  uint64_t saved_at = 0;
 
   int rc = check_keys(root, document_keys, "document", err, err_size);
   if (rc == 0)
@@ -829,8 +830,7 @@ static int decode_document(json_object *root, p2pool_saved_state_t *out,
               "document.format: expected \"%s\", got \"%s\"",
               P2POOL_STATE_FORMAT_NAME, format);
   if (rc == 0)
-    rc = read_uint64(root, "saved_at", &out->saved_at, "document", err,
-                     err_size);
+    rc = read_uint64(root, "saved_at", &saved_at, "document", err, err_size);
   if (rc == 0)
     rc = read_array(root, "wallets", P2POOL_STATE_WALLETS_MAX, &wallets,
                     &wallets_num, "document", err, err_size);
@@ -841,6 +841,7 @@ static int decode_document(json_object *root, p2pool_saved_state_t *out,
     rc = p2pool_saved_state_alloc(out, wallets_num, observers_num);
   if (rc != 0)
     return rc;
+  out->saved_at = saved_at;
 
   for (size_t i = 0; i < wallets_num; i++) {
     char path[PATH_MAX_BYTES];

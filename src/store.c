@@ -4,10 +4,11 @@
  *
  * Callers change totals under an observer's lock, then call
  * p2pool_store_mark_dirty and p2pool_store_save without holding any lock.
- * A save copies the totals of every observer and wallet under their locks
- * and writes the copy. One thread saves at a time: a thread that finds a
- * save running leaves its change to that save, which repeats while changes
- * keep arriving, so no caller waits for another caller's I/O.
+ * p2pool_store_save only wakes the store thread, which copies the totals of
+ * every observer and wallet under their locks and writes the copy, so no
+ * poller or event thread ever waits for the disk or for Redis. The thread
+ * also retries failed saves, and rewrites everything every
+ * STORE_REFRESH_MS so that a Redis that lost its data gets it back.
  *
  * The saved state is merged into memory once, at start, or, when Redis did
  * not answer at start, as soon as it does (state_merge.h has the rules).
@@ -24,9 +25,13 @@
 #include "store.h"
 #include "store_backend.h"
 
+#include <time.h>
+
 #define STATE_FILE_NAME "p2pool.state"
-/* Saves one call runs before it leaves further changes to the next call. */
-#define SAVE_PASSES_MAX 8
+/* How often the store thread looks for work it has to retry. */
+#define STORE_TICK_MS 1000
+/* How often every entry is written even when unchanged. */
+#define STORE_REFRESH_MS (60 * 1000)
 
 _Static_assert(P2POOL_STATE_BLOCKS_MAX == P2POOL_RECENT_BLOCKS_MAX,
                "saved and live block lists differ in size");
@@ -35,15 +40,20 @@ _Static_assert(P2POOL_NAME_MAX_BYTES <= P2POOL_STATE_NAME_MAX_BYTES,
 
 struct p2pool_store_s {
   p2pool_redis_config_t *redis_config; /* until init hands it over */
+
+  /* Used by the store thread only, and by init and shutdown while the
+   * thread is not running. */
   p2pool_store_backend_t *backend;
+  bool loaded;              /* the saved state is merged into memory */
+  uint64_t next_refresh_ms; /* CLOCK_MONOTONIC */
 
-  /* Held while a save or a load runs; guards backend and loaded. */
-  pthread_mutex_t save_lock;
-  /* The saved state is merged into memory. */
-  bool loaded;
-
-  pthread_mutex_t dirty_lock;
-  bool dirty; /* totals changed since the last save */
+  /* Guards the fields below. */
+  pthread_mutex_t lock;
+  pthread_cond_t wake; /* on CLOCK_MONOTONIC */
+  bool dirty;          /* totals changed since the last save */
+  bool stopping;
+  pthread_t thread;
+  bool thread_started;
 };
 
 static p2pool_store_t *store_create(void) {
@@ -51,8 +61,12 @@ static p2pool_store_t *store_create(void) {
   if (store == NULL)
     return NULL;
 
-  pthread_mutex_init(&store->save_lock, NULL);
-  pthread_mutex_init(&store->dirty_lock, NULL);
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&store->wake, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_mutex_init(&store->lock, NULL);
   return store;
 }
 
@@ -63,8 +77,8 @@ static void store_free(p2pool_store_t *store) {
   if (store->backend != NULL)
     store->backend->destroy(store->backend);
   p2pool_redis_config_free(store->redis_config);
-  pthread_mutex_destroy(&store->save_lock);
-  pthread_mutex_destroy(&store->dirty_lock);
+  pthread_cond_destroy(&store->wake);
+  pthread_mutex_destroy(&store->lock);
   free(store);
 }
 
@@ -268,8 +282,8 @@ static int merge_into_memory(const p2pool_saved_state_t *saved) {
   return rc;
 }
 
-/* Loads the saved state and merges it into memory. Called with save_lock
- * held. Returns 0 once loaded, -EAGAIN while the store is unavailable. */
+/* Loads the saved state and merges it into memory. Returns 0 once loaded,
+ * -EAGAIN while the store is unavailable. */
 static int load_saved_state(p2pool_store_t *store) {
   p2pool_saved_state_t wanted = {0};
   p2pool_saved_state_t saved = {0};
@@ -296,35 +310,45 @@ static int load_saved_state(p2pool_store_t *store) {
 
 /* ---- saving ------------------------------------------------------------ */
 
+static uint64_t monotonic_ms(void) {
+  struct timespec now = {0};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
 void p2pool_store_mark_dirty(void) {
   p2pool_store_t *store = p2pool_g.store;
   if (store == NULL)
     return;
 
-  pthread_mutex_lock(&store->dirty_lock);
+  pthread_mutex_lock(&store->lock);
   store->dirty = true;
-  pthread_mutex_unlock(&store->dirty_lock);
+  pthread_mutex_unlock(&store->lock);
+}
+
+void p2pool_store_save(void) {
+  p2pool_store_t *store = p2pool_g.store;
+  if (store == NULL)
+    return;
+
+  pthread_mutex_lock(&store->lock);
+  if (store->dirty)
+    pthread_cond_signal(&store->wake);
+  pthread_mutex_unlock(&store->lock);
 }
 
 /* Clears the dirty flag and returns what it was. */
 static bool take_dirty(p2pool_store_t *store) {
-  pthread_mutex_lock(&store->dirty_lock);
+  pthread_mutex_lock(&store->lock);
   bool dirty = store->dirty;
   store->dirty = false;
-  pthread_mutex_unlock(&store->dirty_lock);
+  pthread_mutex_unlock(&store->lock);
   return dirty;
 }
 
-static bool is_dirty(p2pool_store_t *store) {
-  pthread_mutex_lock(&store->dirty_lock);
-  bool dirty = store->dirty;
-  pthread_mutex_unlock(&store->dirty_lock);
-  return dirty;
-}
-
-/* Writes the totals while they keep changing, up to SAVE_PASSES_MAX
- * times. Called with save_lock held. Returns 0 when every change was
- * written, or the failure of the backend. */
+/* Loads the saved state if that is still to do, then writes the totals
+ * when they changed or a refresh is due. Returns 0, or the backend's
+ * failure (the totals stay dirty). */
 static int save_changes(p2pool_store_t *store) {
   if (!store->loaded) {
     int rc = load_saved_state(store);
@@ -332,37 +356,58 @@ static int save_changes(p2pool_store_t *store) {
       return rc;
   }
 
-  for (int pass = 0; pass < SAVE_PASSES_MAX && take_dirty(store); pass++) {
-    p2pool_saved_state_t state = {0};
-    int rc = snapshot(&state);
-    if (rc == 0)
-      rc = store->backend->save(store->backend, &state);
-    p2pool_saved_state_free(&state);
+  uint64_t now_ms = monotonic_ms();
+  bool refresh = now_ms >= store->next_refresh_ms;
+  if (!take_dirty(store) && !refresh)
+    return 0;
 
-    if (rc != 0) {
-      p2pool_store_mark_dirty();
-      return rc;
-    }
+  p2pool_saved_state_t state = {0};
+  int rc = snapshot(&state);
+  if (rc == 0)
+    rc = store->backend->save(store->backend, &state, refresh);
+  p2pool_saved_state_free(&state);
+
+  if (rc != 0) {
+    p2pool_store_mark_dirty();
+    return rc;
   }
+  if (refresh)
+    store->next_refresh_ms = now_ms + STORE_REFRESH_MS;
   return 0;
 }
 
-void p2pool_store_save(void) {
-  p2pool_store_t *store = p2pool_g.store;
-  if (store == NULL || store->backend == NULL)
-    return;
-
-  /* A change marked after the running save's last pass, but before it
-   * released the lock, is picked up by trying the lock again. */
-  for (int attempt = 0; attempt < SAVE_PASSES_MAX; attempt++) {
-    if (pthread_mutex_trylock(&store->save_lock) != 0)
-      return;
-    int rc = save_changes(store);
-    pthread_mutex_unlock(&store->save_lock);
-
-    if (rc != 0 || !is_dirty(store))
-      return;
+/* Waits until woken or STORE_TICK_MS passed. Called with store->lock. */
+static void wait_tick(p2pool_store_t *store) {
+  struct timespec until = {0};
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += STORE_TICK_MS / 1000;
+  until.tv_nsec += (long)(STORE_TICK_MS % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
   }
+  pthread_cond_timedwait(&store->wake, &store->lock, &until);
+}
+
+/* Saves whenever woken with changes, and retries every STORE_TICK_MS after
+ * a failure, until shutdown. */
+static void *store_thread(void *arg) {
+  p2pool_store_t *store = arg;
+  bool failed = false;
+
+  pthread_mutex_lock(&store->lock);
+  while (!store->stopping) {
+    if (!store->dirty || failed)
+      wait_tick(store);
+    if (store->stopping)
+      break;
+
+    pthread_mutex_unlock(&store->lock);
+    failed = save_changes(store) != 0;
+    pthread_mutex_lock(&store->lock);
+  }
+  pthread_mutex_unlock(&store->lock);
+  return NULL;
 }
 
 /* ---- life cycle -------------------------------------------------------- */
@@ -409,15 +454,34 @@ int p2pool_store_init(void) {
   }
 
   /* An unavailable Redis is not an error: counting starts from memory and
-   * the saved totals are merged in once Redis answers. */
-  pthread_mutex_lock(&store->save_lock);
+   * the store thread merges the saved totals in once Redis answers. */
   rc = load_saved_state(store);
-  pthread_mutex_unlock(&store->save_lock);
   if (rc != 0 && rc != -EAGAIN)
-    ERROR("p2pool plugin: Loading saved totals failed: %s. Will retry at "
-          "the next save.",
+    ERROR("p2pool plugin: Loading saved totals failed: %s. Will retry.",
           STRERROR(-rc));
+  store->next_refresh_ms = monotonic_ms() + STORE_REFRESH_MS;
+
+  rc =
+      plugin_thread_create(&store->thread, store_thread, store, "p2pool store");
+  if (rc != 0) {
+    ERROR("p2pool plugin: Starting the store thread failed: %s.", STRERROR(rc));
+    return -ECHILD;
+  }
+  store->thread_started = true;
   return 0;
+}
+
+static void stop_thread(p2pool_store_t *store) {
+  if (!store->thread_started)
+    return;
+
+  pthread_mutex_lock(&store->lock);
+  store->stopping = true;
+  pthread_cond_signal(&store->wake);
+  pthread_mutex_unlock(&store->lock);
+
+  pthread_join(store->thread, NULL);
+  store->thread_started = false;
 }
 
 void p2pool_store_shutdown(void) {
@@ -425,17 +489,17 @@ void p2pool_store_shutdown(void) {
   if (store == NULL)
     return;
 
+  stop_thread(store);
   if (store->backend != NULL) {
-    pthread_mutex_lock(&store->save_lock);
     if (store->backend->retry_now != NULL)
       store->backend->retry_now(store->backend);
     int rc = save_changes(store);
-    pthread_mutex_unlock(&store->save_lock);
-
     if (rc != 0)
       ERROR("p2pool plugin: Saving totals at shutdown failed: %s. Totals "
             "counted since the last save are lost.",
             STRERROR(-rc));
+    else
+      INFO("p2pool plugin: Saved totals at shutdown.");
   }
 
   store_free(store);

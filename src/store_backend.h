@@ -1,7 +1,8 @@
 /*
  * store_backend.h: the two places store.c keeps saved state, the state file
  * (store_file.c) and Redis (store_redis.c), behind one set of operations.
- * A backend is used by one thread at a time: store.c serialises the calls.
+ * A backend is used by one thread at a time: the store thread, or init and
+ * shutdown while that thread is not running.
  */
 #ifndef P2POOL_STORE_BACKEND_H
 #define P2POOL_STORE_BACKEND_H
@@ -20,10 +21,11 @@ struct p2pool_store_backend_s {
   int (*load)(p2pool_store_backend_t *backend,
               const p2pool_saved_state_t *wanted, p2pool_saved_state_t *out);
 
-  /* Writes state. Returns 0, -EAGAIN while the store is unavailable, or a
+  /* Writes state; with refresh, also the entries that did not change since
+   * the last write. Returns 0, -EAGAIN while the store is unavailable, or a
    * negative errno after logging the failure. */
   int (*save)(p2pool_store_backend_t *backend,
-              const p2pool_saved_state_t *state);
+              const p2pool_saved_state_t *state, bool refresh);
 
   /* Lets the next load or save try at once, ignoring a retry back-off.
    * NULL when the backend has none. */

@@ -309,14 +309,17 @@ static int replace_file(const char *path, const char *buf, size_t len,
   return rc;
 }
 
+/* Writes the file when the document changed. A refresh changes nothing
+ * here: a file does not lose what was written to it. */
 static int file_save(p2pool_store_backend_t *backend,
-                     const p2pool_saved_state_t *state) {
+                     const p2pool_saved_state_t *state, bool refresh) {
   file_backend_t *file = (file_backend_t *)backend;
   p2pool_saved_state_t document = {0};
   char *buf = NULL;
   size_t len = 0;
   char err[256] = "";
   const char *what = "encoding the state";
+  (void)refresh;
 
   if (file->read_only)
     return 0;

@@ -652,7 +652,7 @@ static int send_sets(redis_backend_t *redis, const p2pool_saved_state_t *state,
 }
 
 static int redis_save(p2pool_store_backend_t *backend,
-                      const p2pool_saved_state_t *state) {
+                      const p2pool_saved_state_t *state, bool refresh) {
   redis_backend_t *redis = (redis_backend_t *)backend;
   size_t num = state->wallets_num + state->observers_num;
   size_t pending_num = 0;
@@ -660,6 +660,8 @@ static int redis_save(p2pool_store_backend_t *backend,
 
   if (!redis_ready(redis))
     return -EAGAIN;
+  if (refresh)
+    forget_written(redis);
 
   pending_set_t *pending = calloc(num + 1, sizeof(*pending));
   if (pending == NULL)
