@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Room for the longest field path, e.g. "wallets[1023].payouts.recent[127]". */
+/* Room for the longest field path, e.g. "wallets[1023].payouts.recent[7]". */
 #define PATH_MAX_BYTES 128
 
 static const char *const document_keys[] = {"format",  "version",   "saved_at",
@@ -26,10 +26,10 @@ static const char *const wallet_keys[] = {
     "address",         "observer", "last_share_height",
     "last_share_time", "payouts",  NULL};
 static const char *const ledger_keys[] = {
-    "history_loaded", "count",  "amount", "cursor_height",
-    "newest",         "recent", NULL};
-static const char *const payout_keys[] = {"main_id", "main_height", "timestamp",
-                                          "amount", NULL};
+    "history_loaded", "count",         "amount",
+    "cursor_height",  "newest_height", "newest_timestamp",
+    "newest_amount",  "recent",        NULL};
+static const char *const payout_key_keys[] = {"main_id", "main_height", NULL};
 static const char *const observer_keys[] = {
     "name", "side_blocks", "found_blocks", "orphaned_blocks", "recent", NULL};
 static const char *const block_keys[] = {"kind", "template_id", "main_id",
@@ -89,20 +89,10 @@ static bool name_is_valid(const char *name) {
   return len > 0 && len <= P2POOL_STATE_NAME_MAX_BYTES;
 }
 
-static int validate_payout(const p2pool_payout_t *payout, const char *path,
-                           char *err, size_t err_size) {
-  if (!p2pool_hash_is_valid(payout->main_id))
-    return fail(-EINVAL, err, err_size,
-                "%s.main_id: expected 64 lowercase hex digits", path);
-  return 0;
-}
-
-/* Checks the ledger's own rules: every remembered payout is distinct and
- * not above the cursor, and the count covers the remembered payouts. */
+/* Checks the ledger's own rules: the remembered payout ids are distinct,
+ * none is above the newest payout counted, and the count covers them. */
 static int validate_ledger(const p2pool_payout_ledger_t *ledger,
                            const char *path, char *err, size_t err_size) {
-  char item[PATH_MAX_BYTES];
-
   if (ledger->recent_num > P2POOL_PAYOUT_RECENT_MAX)
     return fail(-EFBIG, err, err_size, "%s.recent: %zu payouts, at most %d",
                 path, ledger->recent_num, P2POOL_PAYOUT_RECENT_MAX);
@@ -111,34 +101,19 @@ static int validate_ledger(const p2pool_payout_ledger_t *ledger,
                 "%s.count: %llu is less than the %zu payouts remembered", path,
                 (unsigned long long)ledger->count, ledger->recent_num);
 
-  if (ledger->newest.main_id[0] != '\0') {
-    format_path(item, "%s.newest", path);
-    int rc = validate_payout(&ledger->newest, item, err, err_size);
-    if (rc != 0)
-      return rc;
-    if (ledger->newest.main_height > ledger->cursor_height)
-      return fail(-EINVAL, err, err_size,
-                  "%s.main_height: %llu is above cursor_height %llu", item,
-                  (unsigned long long)ledger->newest.main_height,
-                  (unsigned long long)ledger->cursor_height);
-  }
-
   for (size_t i = 0; i < ledger->recent_num; i++) {
-    const p2pool_payout_t *payout = &ledger->recent[i];
-    format_path(item, "%s.recent[%zu]", path, i);
-
-    int rc = validate_payout(payout, item, err, err_size);
-    if (rc != 0)
-      return rc;
-    if (payout->main_height > ledger->cursor_height)
+    const p2pool_payout_key_t *key = &ledger->recent[i];
+    if (key->main_height > ledger->newest_height)
       return fail(-EINVAL, err, err_size,
-                  "%s.main_height: %llu is above cursor_height %llu", item,
-                  (unsigned long long)payout->main_height,
-                  (unsigned long long)ledger->cursor_height);
+                  "%s.recent[%zu].main_height: %llu is above newest_height "
+                  "%llu",
+                  path, i, (unsigned long long)key->main_height,
+                  (unsigned long long)ledger->newest_height);
     for (size_t j = 0; j < i; j++) {
-      if (strcmp(ledger->recent[j].main_id, payout->main_id) == 0)
-        return fail(-EINVAL, err, err_size, "%s.main_id: %s is listed twice",
-                    item, payout->main_id);
+      if (memcmp(ledger->recent[j].main_id, key->main_id,
+                 sizeof(key->main_id)) == 0)
+        return fail(-EINVAL, err, err_size,
+                    "%s.recent[%zu].main_id: listed twice", path, i);
     }
   }
   return 0;
@@ -279,15 +254,16 @@ static int add_string(json_object *obj, const char *key, const char *value) {
   return add_field(obj, key, json_object_new_string(value));
 }
 
-static json_object *encode_payout(const p2pool_payout_t *payout) {
+static json_object *encode_payout_key(const p2pool_payout_key_t *key) {
+  char main_id[P2POOL_HASH_HEX_CHARS + 1];
+  p2pool_hash_to_hex(key->main_id, main_id);
+
   json_object *obj = json_object_new_object();
   if (obj == NULL)
     return NULL;
 
-  if (add_string(obj, "main_id", payout->main_id) != 0 ||
-      add_uint64(obj, "main_height", payout->main_height) != 0 ||
-      add_uint64(obj, "timestamp", payout->timestamp) != 0 ||
-      add_uint64(obj, "amount", payout->amount) != 0) {
+  if (add_string(obj, "main_id", main_id) != 0 ||
+      add_uint64(obj, "main_height", key->main_height) != 0) {
     json_object_put(obj);
     return NULL;
   }
@@ -304,27 +280,18 @@ static json_object *encode_ledger(const p2pool_payout_ledger_t *ledger) {
     goto fail;
 
   for (size_t i = 0; i < ledger->recent_num; i++) {
-    if (add_element(recent, encode_payout(&ledger->recent[i])) != 0)
+    if (add_element(recent, encode_payout_key(&ledger->recent[i])) != 0)
       goto fail;
-  }
-
-  /* A ledger that counted nothing has no newest payout: null. */
-  json_object *newest = NULL;
-  if (ledger->newest.main_id[0] != '\0') {
-    newest = encode_payout(&ledger->newest);
-    if (newest == NULL)
-      goto fail;
-  }
-  if (json_object_object_add(obj, "newest", newest) != 0) {
-    json_object_put(newest);
-    goto fail;
   }
 
   if (add_field(obj, "history_loaded",
                 json_object_new_boolean(ledger->history_loaded)) != 0 ||
       add_uint64(obj, "count", ledger->count) != 0 ||
       add_uint64(obj, "amount", ledger->amount) != 0 ||
-      add_uint64(obj, "cursor_height", ledger->cursor_height) != 0)
+      add_uint64(obj, "cursor_height", ledger->cursor_height) != 0 ||
+      add_uint64(obj, "newest_height", ledger->newest_height) != 0 ||
+      add_uint64(obj, "newest_timestamp", ledger->newest_timestamp) != 0 ||
+      add_uint64(obj, "newest_amount", ledger->newest_amount) != 0)
     goto fail;
   return obj;
 
@@ -607,21 +574,23 @@ static int expect_object(json_object *value, const char *path, char *err,
   return 0;
 }
 
-static int decode_payout(json_object *obj, const char *path,
-                         p2pool_payout_t *out, char *err, size_t err_size) {
+static int decode_payout_key(json_object *obj, const char *path,
+                             p2pool_payout_key_t *out, char *err,
+                             size_t err_size) {
+  char main_id[P2POOL_HASH_HEX_CHARS + 1];
+
   int rc = expect_object(obj, path, err, err_size);
   if (rc == 0)
-    rc = check_keys(obj, payout_keys, path, err, err_size);
+    rc = check_keys(obj, payout_key_keys, path, err, err_size);
   if (rc == 0)
-    rc = read_string(obj, "main_id", out->main_id, sizeof(out->main_id), path,
-                     err, err_size);
+    rc = read_string(obj, "main_id", main_id, sizeof(main_id), path, err,
+                     err_size);
+  if (rc == 0 && p2pool_hash_from_hex(main_id, out->main_id) != 0)
+    rc = fail(-EINVAL, err, err_size,
+              "%s.main_id: expected 64 lowercase hex digits", path);
   if (rc == 0)
     rc =
         read_uint64(obj, "main_height", &out->main_height, path, err, err_size);
-  if (rc == 0)
-    rc = read_uint64(obj, "timestamp", &out->timestamp, path, err, err_size);
-  if (rc == 0)
-    rc = read_uint64(obj, "amount", &out->amount, path, err, err_size);
   return rc;
 }
 
@@ -649,36 +618,28 @@ static int decode_ledger(json_object *parent, const char *path,
   if (rc == 0)
     rc = read_uint64(obj, "cursor_height", &out->cursor_height, item, err,
                      err_size);
-  if (rc != 0)
-    return rc;
+  if (rc == 0)
+    rc = read_uint64(obj, "newest_height", &out->newest_height, item, err,
+                     err_size);
+  if (rc == 0)
+    rc = read_uint64(obj, "newest_timestamp", &out->newest_timestamp, item, err,
+                     err_size);
+  if (rc == 0)
+    rc = read_uint64(obj, "newest_amount", &out->newest_amount, item, err,
+                     err_size);
+  if (rc == 0)
+    rc = read_array(obj, "recent", P2POOL_PAYOUT_RECENT_MAX, &recent,
+                    &recent_num, item, err, err_size);
 
-  /* newest is null until the first payout is counted. */
-  json_object *newest = NULL;
-  if (!json_object_object_get_ex(obj, "newest", &newest))
-    return fail(-EINVAL, err, err_size, "%s.newest: missing", item);
-  memset(&out->newest, 0, sizeof(out->newest));
-  if (newest != NULL) {
-    char newest_path[PATH_MAX_BYTES];
-    format_path(newest_path, "%s.newest", item);
-    rc = decode_payout(newest, newest_path, &out->newest, err, err_size);
-    if (rc != 0)
-      return rc;
+  for (size_t i = 0; rc == 0 && i < recent_num; i++) {
+    char key_path[PATH_MAX_BYTES];
+    format_path(key_path, "%s.recent[%zu]", item, i);
+    rc = decode_payout_key(json_object_array_get_idx(recent, i), key_path,
+                           &out->recent[i], err, err_size);
   }
-
-  rc = read_array(obj, "recent", P2POOL_PAYOUT_RECENT_MAX, &recent, &recent_num,
-                  item, err, err_size);
-  if (rc != 0)
-    return rc;
-  for (size_t i = 0; i < recent_num; i++) {
-    char payout_path[PATH_MAX_BYTES];
-    format_path(payout_path, "%s.recent[%zu]", item, i);
-    rc = decode_payout(json_object_array_get_idx(recent, i), payout_path,
-                       &out->recent[i], err, err_size);
-    if (rc != 0)
-      return rc;
-  }
-  out->recent_num = recent_num;
-  return 0;
+  if (rc == 0)
+    out->recent_num = recent_num;
+  return rc;
 }
 
 static int decode_wallet(json_object *obj, const char *path,

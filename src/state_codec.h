@@ -11,7 +11,8 @@
  *
  * Decoding is strict: every field must be present with its JSON type, unknown
  * keys are rejected, strings and lists are capped, and cross-field rules hold
- * (no payout above the cursor height, no duplicate ids or entries). A change
+ * (no remembered payout above the newest one counted, no duplicate ids or
+ * entries). A change
  * to the layout that an older plugin cannot read raises the version. No
  * collectd.
  */
@@ -29,8 +30,8 @@
 #define P2POOL_STATE_FORMAT_NAME "collectd-p2pool state"
 
 /* Largest state document or Redis value accepted or written. A wallet entry
- * with a full payout list encodes to about 14 kB, an observer entry with a
- * full block list to about 40 kB. */
+ * encodes to about 1.2 kB, an observer entry with a full block list to about
+ * 40 kB, so the caps below stay well under this. */
 #define P2POOL_STATE_DOCUMENT_MAX_BYTES (16 * 1024 * 1024)
 #define P2POOL_STATE_WALLETS_MAX 1024
 #define P2POOL_STATE_OBSERVERS_MAX 256

@@ -7,55 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int compare_main_height(const void *a, const void *b) {
-  const p2pool_payout_t *left = a;
-  const p2pool_payout_t *right = b;
-
-  if (left->main_height < right->main_height)
-    return -1;
-  return left->main_height > right->main_height;
+/* Tells whether ledger a has counted further than ledger b. */
+static bool ledger_is_ahead(const p2pool_payout_ledger_t *a,
+                            const p2pool_payout_ledger_t *b) {
+  if (a->newest_height != b->newest_height)
+    return a->newest_height > b->newest_height;
+  return a->count > b->count;
 }
 
-int p2pool_payout_ledger_merge(p2pool_payout_ledger_t *live,
-                               const p2pool_payout_ledger_t *saved) {
-  bool live_is_base = live->history_loaded && !saved->history_loaded;
-  const p2pool_payout_ledger_t *base = live_is_base ? live : saved;
-  const p2pool_payout_ledger_t *other = live_is_base ? saved : live;
+void p2pool_payout_ledger_merge(p2pool_payout_ledger_t *live,
+                                const p2pool_payout_ledger_t *saved) {
+  bool take_saved = false;
 
-  p2pool_payout_ledger_t *result = malloc(sizeof(*result));
-  p2pool_payout_t *added = malloc(sizeof(other->recent));
-  if (result == NULL || added == NULL) {
-    free(result);
-    free(added);
-    return -ENOMEM;
-  }
+  if (saved->history_loaded && live->history_loaded)
+    take_saved = ledger_is_ahead(saved, live);
+  else
+    take_saved = saved->history_loaded;
 
-  *result = *base;
-  size_t added_num = other->recent_num;
-  memcpy(added, other->recent, added_num * sizeof(*added));
-  qsort(added, added_num, sizeof(*added), compare_main_height);
-
-  /* NOTE: payouts the other ledger counted but no longer remembers (more
-   * than P2POOL_PAYOUT_RECENT_MAX of them) cannot be merged; at one payout
-   * per Monero block that needs days of counting on both sides. */
-  for (size_t i = 0; i < added_num; i++) {
-    if (base->history_loaded && added[i].main_height < base->cursor_height)
-      continue;
-    (void)p2pool_payout_ledger_add(result, &added[i]);
-  }
-
-  result->history_loaded = live->history_loaded || saved->history_loaded;
-  *live = *result;
-  free(result);
-  free(added);
-  return 0;
+  if (take_saved)
+    *live = *saved;
 }
 
-int p2pool_state_merge_wallet(p2pool_saved_wallet_t *live,
-                              const p2pool_saved_wallet_t *saved) {
-  int rc = p2pool_payout_ledger_merge(&live->payouts, &saved->payouts);
-  if (rc != 0)
-    return rc;
+void p2pool_state_merge_wallet(p2pool_saved_wallet_t *live,
+                               const p2pool_saved_wallet_t *saved) {
+  p2pool_payout_ledger_merge(&live->payouts, &saved->payouts);
 
   bool saved_is_later = saved->last_share_height > live->last_share_height ||
                         (saved->last_share_height == live->last_share_height &&
@@ -64,7 +39,6 @@ int p2pool_state_merge_wallet(p2pool_saved_wallet_t *live,
     live->last_share_height = saved->last_share_height;
     live->last_share_time = saved->last_share_time;
   }
-  return 0;
 }
 
 static bool blocks_equal(const p2pool_saved_block_t *a,

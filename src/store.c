@@ -241,16 +241,14 @@ static int merge_observer(p2pool_observer_t *observer,
   return rc;
 }
 
-static int merge_wallet(p2pool_wallet_t *wallet,
-                        const p2pool_saved_wallet_t *saved,
-                        p2pool_saved_wallet_t *scratch) {
+static void merge_wallet(p2pool_wallet_t *wallet,
+                         const p2pool_saved_wallet_t *saved,
+                         p2pool_saved_wallet_t *scratch) {
   pthread_mutex_lock(&wallet->observer->lock);
   wallet_to_saved(wallet, scratch);
-  int rc = p2pool_state_merge_wallet(scratch, saved);
-  if (rc == 0)
-    wallet_from_saved(wallet, scratch);
+  p2pool_state_merge_wallet(scratch, saved);
+  wallet_from_saved(wallet, scratch);
   pthread_mutex_unlock(&wallet->observer->lock);
-  return rc;
 }
 
 /* Merges saved totals into every configured observer and wallet.
@@ -274,7 +272,7 @@ static int merge_into_memory(const p2pool_saved_state_t *saved) {
     p2pool_wallet_t *wallet = p2pool_g.wallets[i];
     const p2pool_saved_wallet_t *entry = find_saved_wallet(saved, wallet);
     if (entry != NULL)
-      rc = merge_wallet(wallet, entry, wallet_scratch);
+      merge_wallet(wallet, entry, wallet_scratch);
   }
 
   free(observer_scratch);

@@ -36,19 +36,18 @@ static void fill_ledger(p2pool_payout_ledger_t *ledger, size_t payouts) {
   memset(ledger, 0, sizeof(*ledger));
   ledger->history_loaded = true;
   ledger->count = payouts + 40;
+  ledger->amount = 123456789012ULL;
+  ledger->cursor_height = 3000000;
   for (size_t i = 0; i < payouts; i++) {
-    p2pool_payout_t *payout = &ledger->recent[i];
-    make_id(payout->main_id, 1000 + i, 'a');
-    payout->main_height = 3000000 + i * 7;
-    payout->timestamp = 1780000000 + i * 840;
-    payout->amount = 2000000000ULL + i * 12345;
-    ledger->amount += payout->amount;
+    char id[P2POOL_HASH_HEX_CHARS + 1];
+    make_id(id, 1000 + i, 'a');
+    assert_int_equal(p2pool_hash_from_hex(id, ledger->recent[i].main_id), 0);
+    ledger->recent[i].main_height = 3000000 + i * 7;
+    ledger->newest_height = ledger->recent[i].main_height;
   }
   ledger->recent_num = payouts;
-  if (payouts > 0) {
-    ledger->newest = ledger->recent[payouts - 1];
-    ledger->cursor_height = ledger->newest.main_height;
-  }
+  ledger->newest_timestamp = 1780000000;
+  ledger->newest_amount = 2000012345ULL;
 }
 
 static void fill_observer(p2pool_saved_observer_t *observer, const char *name,
@@ -96,13 +95,14 @@ static void assert_ledgers_equal(const p2pool_payout_ledger_t *a,
   assert_int_equal(a->count, b->count);
   assert_int_equal(a->amount, b->amount);
   assert_int_equal(a->cursor_height, b->cursor_height);
-  assert_memory_equal(&a->newest, &b->newest, sizeof(a->newest));
+  assert_int_equal(a->newest_height, b->newest_height);
+  assert_int_equal(a->newest_timestamp, b->newest_timestamp);
+  assert_int_equal(a->newest_amount, b->newest_amount);
   assert_int_equal(a->recent_num, b->recent_num);
   for (size_t i = 0; i < a->recent_num; i++) {
-    assert_string_equal(a->recent[i].main_id, b->recent[i].main_id);
+    assert_memory_equal(a->recent[i].main_id, b->recent[i].main_id,
+                        P2POOL_HASH_BYTES);
     assert_int_equal(a->recent[i].main_height, b->recent[i].main_height);
-    assert_int_equal(a->recent[i].timestamp, b->recent[i].timestamp);
-    assert_int_equal(a->recent[i].amount, b->recent[i].amount);
   }
 }
 
@@ -453,9 +453,9 @@ static void wrong_types_rejected(void **unused) {
       {"wallets.0.payouts.count", "-1", -EINVAL},
       {"wallets.0.payouts.amount", "1e300", -EINVAL},
       {"wallets.0.payouts.cursor_height", NULL, -EINVAL},
-      {"wallets.0.payouts.newest", NULL, -EINVAL},
-      {"wallets.0.payouts.newest", "\"none\"", -EINVAL},
-      {"wallets.0.payouts.newest.amount", "-3", -EINVAL},
+      {"wallets.0.payouts.newest_height", NULL, -EINVAL},
+      {"wallets.0.payouts.newest_timestamp", "\"none\"", -EINVAL},
+      {"wallets.0.payouts.newest_amount", "-3", -EINVAL},
       {"wallets.0.payouts.recent", "{}", -EINVAL},
       {"wallets.0.payouts.recent.3", "7", -EINVAL},
       {"wallets.0.payouts.recent.3.main_id", "\"ABCDEF\"", -EINVAL},
@@ -463,10 +463,11 @@ static void wrong_types_rejected(void **unused) {
        "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"",
        -EINVAL},
       {"wallets.0.payouts.recent.3.main_height", "3.5", -EINVAL},
-      {"wallets.0.payouts.recent.3.timestamp", NULL, -EINVAL},
+      {"wallets.0.payouts.recent.3.main_height", NULL, -EINVAL},
+      {"wallets.0.payouts.recent.3.main_id", NULL, -EINVAL},
       {"wallets.0.unknown", "1", -EINVAL},
       {"wallets.0.payouts.unknown", "1", -EINVAL},
-      {"wallets.0.payouts.recent.0.coinbase_id", "\"x\"", -EINVAL},
+      {"wallets.0.payouts.recent.0.amount", "5", -EINVAL},
       {"observers.0.name", "7", -EINVAL},
       {"observers.0.side_blocks", "\"91234\"", -EINVAL},
       {"observers.0.found_blocks", "-17", -EINVAL},
@@ -513,8 +514,10 @@ static void string_with_nul_rejected(void **unused) {
 static void ledger_rules_enforced(void **unused) {
   (void)unused;
   static const mutation_t cases[] = {
-      /* A remembered payout above the cursor. */
-      {"wallets.0.payouts.cursor_height", "3000000", -EINVAL},
+      /* A remembered payout above the newest one counted. */
+      {"wallets.0.payouts.newest_height", "3000000", -EINVAL},
+      /* Remembered ids above the cursor are normal. */
+      {"wallets.0.payouts.cursor_height", "1", 0},
       /* Fewer payouts counted than remembered. */
       {"wallets.0.payouts.count", "5", -EINVAL},
       /* Two entries for one wallet, and for one observer. */
@@ -570,10 +573,9 @@ static void oversize_rejected(void **unused) {
   /* Too many payouts, blocks and wallets in lists. */
   size_t len = 0;
   char *text = encode_standard(&len);
-  char *payouts = mutate(text, "wallets.0.payouts.recent.128",
+  char *payouts = mutate(text, "wallets.0.payouts.recent.8",
                          "{\"main_id\":\"00000000000000000000000000000000000000"
-                         "00000000000000000000000001\",\"main_height\":1,"
-                         "\"timestamp\":1,\"amount\":1}");
+                         "00000000000000000000000001\",\"main_height\":1}");
   assert_int_equal(decode_text(payouts, err, sizeof(err)), -EFBIG);
   char *blocks = mutate(text, "observers.0.recent.256",
                         "{\"kind\":\"side\",\"template_id\":\"\","
@@ -624,11 +626,12 @@ static void encode_rejects_invalid(void **unused) {
   size_t len = 0;
 
   fill_state(&state);
-  state.wallets[0].payouts.recent[7].main_id[3] = 'G';
+  state.wallets[0].payouts.recent[7].main_height =
+      state.wallets[0].payouts.newest_height + 1;
   assert_int_equal(p2pool_state_encode(&state, &text, &len, err, sizeof(err)),
                    -EINVAL);
   assert_null(text);
-  assert_non_null(strstr(err, "wallets[0].payouts.recent[7].main_id"));
+  assert_non_null(strstr(err, "wallets[0].payouts.recent[7].main_height"));
 
   fill_ledger(&state.wallets[0].payouts, 4);
   state.wallets[0].payouts.recent_num = P2POOL_PAYOUT_RECENT_MAX + 1;
@@ -636,6 +639,12 @@ static void encode_rejects_invalid(void **unused) {
                    -EFBIG);
 
   fill_ledger(&state.wallets[0].payouts, 4);
+  snprintf(state.wallets[0].address, sizeof(state.wallets[0].address),
+           "4not-base58");
+  assert_int_equal(p2pool_state_encode_wallet(&state.wallets[0], &text, &len,
+                                              err, sizeof(err)),
+                   -EINVAL);
+
   state.observers[0].recent[2].kind = 'x';
   assert_int_equal(p2pool_state_encode_observer(&state.observers[0], &text,
                                                 &len, err, sizeof(err)),
@@ -692,6 +701,8 @@ static void fixture_files_decode(void **unused) {
   assert_int_equal(out.wallets_num, 1);
   assert_int_equal(out.wallets[0].payouts.count, 3);
   assert_int_equal(out.wallets[0].payouts.amount, 9483465463ULL);
+  assert_int_equal(out.wallets[0].payouts.recent_num, 1);
+  assert_int_equal(out.wallets[0].payouts.newest_amount, 3483465460ULL);
   assert_int_equal(out.observers_num, 1);
   assert_int_equal(out.observers[0].side_blocks, 1200);
   p2pool_saved_state_free(&out);
