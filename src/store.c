@@ -45,6 +45,7 @@ struct p2pool_store_s {
    * thread is not running. */
   p2pool_store_backend_t *backend;
   bool loaded;              /* the saved state is merged into memory */
+  bool load_deferred;       /* the store was unavailable at start */
   uint64_t next_refresh_ms; /* CLOCK_MONOTONIC */
 
   /* Guards the fields below. */
@@ -300,6 +301,10 @@ static int load_saved_state(p2pool_store_t *store) {
           "Totals may be incomplete until the next restart.",
           STRERROR(-rc));
 
+  if (store->load_deferred)
+    INFO("p2pool plugin: Merged the saved totals into those counted since "
+         "start.");
+
   /* Whatever the merge did, memory is now the newest state: save it. */
   store->loaded = true;
   p2pool_store_mark_dirty();
@@ -346,7 +351,7 @@ static bool take_dirty(p2pool_store_t *store) {
 
 /* Loads the saved state if that is still to do, then writes the totals
  * when they changed or a refresh is due. Returns 0, or the backend's
- * failure (the totals stay dirty). */
+ * failure (the totals stay dirty unless the store is read-only). */
 static int save_changes(p2pool_store_t *store) {
   if (!store->loaded) {
     int rc = load_saved_state(store);
@@ -365,13 +370,12 @@ static int save_changes(p2pool_store_t *store) {
     rc = store->backend->save(store->backend, &state, refresh);
   p2pool_saved_state_free(&state);
 
-  if (rc != 0) {
-    p2pool_store_mark_dirty();
-    return rc;
-  }
-  if (refresh)
+  if (refresh || rc == -EROFS)
     store->next_refresh_ms = now_ms + STORE_REFRESH_MS;
-  return 0;
+  /* A read-only store stays so: retrying changes nothing. */
+  if (rc != 0 && rc != -EROFS)
+    p2pool_store_mark_dirty();
+  return rc;
 }
 
 /* Waits until woken or STORE_TICK_MS passed. Called with store->lock. */
@@ -457,6 +461,7 @@ int p2pool_store_init(void) {
   if (rc != 0 && rc != -EAGAIN)
     ERROR("p2pool plugin: Loading saved totals failed: %s. Will retry.",
           STRERROR(-rc));
+  store->load_deferred = rc != 0;
   store->next_refresh_ms = monotonic_ms() + STORE_REFRESH_MS;
 
   rc =
@@ -492,12 +497,18 @@ void p2pool_store_shutdown(void) {
     if (store->backend->retry_now != NULL)
       store->backend->retry_now(store->backend);
     int rc = save_changes(store);
-    if (rc != 0)
-      ERROR("p2pool plugin: Saving totals at shutdown failed: %s. Totals "
-            "counted since the last save are lost.",
-            STRERROR(-rc));
-    else
+    if (rc == 0)
       INFO("p2pool plugin: Saved totals at shutdown.");
+    else if (rc == -EROFS)
+      WARNING("p2pool plugin: Totals were not saved at shutdown: the state "
+              "store is read-only (see the error logged at start).");
+    else if (rc == -EAGAIN)
+      ERROR("p2pool plugin: The state store is unavailable at shutdown; "
+            "totals counted since the last successful save are lost.");
+    else
+      ERROR("p2pool plugin: Saving totals at shutdown failed: %s. Totals "
+            "counted since the last successful save are lost.",
+            STRERROR(-rc));
   }
 
   store_free(store);

@@ -22,8 +22,9 @@ struct p2pool_store_backend_s {
               const p2pool_saved_state_t *wanted, p2pool_saved_state_t *out);
 
   /* Writes state; with refresh, also the entries that did not change since
-   * the last write. Returns 0, -EAGAIN while the store is unavailable, or a
-   * negative errno after logging the failure. */
+   * the last write. Returns 0, -EAGAIN while the store is unavailable,
+   * -EROFS when it must not be written (logged once at load), or a negative
+   * errno after logging the failure. */
   int (*save)(p2pool_store_backend_t *backend,
               const p2pool_saved_state_t *state, bool refresh);
 

@@ -322,7 +322,7 @@ static int file_save(p2pool_store_backend_t *backend,
   (void)refresh;
 
   if (file->read_only)
-    return 0;
+    return -EROFS;
 
   int rc = add_unconfigured(file, state, &document);
   if (rc == 0)

@@ -301,10 +301,14 @@ static void redis_fail(redis_backend_t *redis, const char *reason) {
   }
 
   if (!redis->outage_logged) {
-    WARNING("p2pool plugin: Redis at %s is unavailable: %s. Totals are kept "
+    /* Redis error texts may end with a full stop of their own. */
+    int reason_len = (int)strlen(reason);
+    if (reason_len > 0 && reason[reason_len - 1] == '.')
+      reason_len--;
+    WARNING("p2pool plugin: Redis at %s is unavailable: %.*s. Totals are kept "
             "in memory and saved when Redis is back; retrying with a "
             "back-off of up to %d s.",
-            redis->server, reason, REDIS_RETRY_MAX_MS / 1000);
+            redis->server, reason_len, reason, REDIS_RETRY_MAX_MS / 1000);
     redis->outage_logged = true;
   }
 
