@@ -378,7 +378,7 @@ static int finish_encoding(json_object *root, char **out, size_t *out_len,
   if (text == NULL) {
     rc = -ENOMEM;
   } else if (len > P2POOL_STATE_DOCUMENT_MAX_BYTES) {
-    rc = fail(-EFBIG, err, err_size, "encoded state is %zu bytes, at most %d",
+    rc = fail(-EFBIG, err, err_size, "encoded state is %zu bytes, at most %zu",
               len, P2POOL_STATE_DOCUMENT_MAX_BYTES);
   } else {
     *out = malloc(len + 1);
@@ -750,7 +750,7 @@ static int parse_versioned(const char *buf, size_t len, json_object **root,
   *root = NULL;
 
   if (len > P2POOL_STATE_DOCUMENT_MAX_BYTES)
-    return fail(-EFBIG, err, err_size, "%zu bytes, at most %d", len,
+    return fail(-EFBIG, err, err_size, "%zu bytes, at most %zu", len,
                 P2POOL_STATE_DOCUMENT_MAX_BYTES);
 
   int rc = p2pool_json_parse(buf, len, root, reason, sizeof(reason));

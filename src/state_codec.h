@@ -2,10 +2,10 @@
  * state_codec.h: the saved state (running totals of wallets and observers)
  * as JSON, for the state file and for Redis values.
  *
- * A state file holds one document:
+ * A state file contains one document:
  *   {"format": "collectd-p2pool state", "version": 1, "saved_at": <Unix s>,
  *    "wallets": [<wallet>...], "observers": [<observer>...]}
- * A Redis value holds one entry with its own version:
+ * A Redis value contains one entry with its own version:
  *   {"version": 1, "wallet": <wallet>} or {"version": 1, "observer":
  * <observer>}
  *
@@ -32,10 +32,11 @@
 /* Largest state document or Redis value accepted or written. A wallet entry
  * encodes to about 1.2 kB, an observer entry with a full block list to about
  * 40 kB, so the caps below stay well under this. */
-#define P2POOL_STATE_DOCUMENT_MAX_BYTES (16 * 1024 * 1024)
+#define P2POOL_STATE_DOCUMENT_MAX_BYTES ((size_t)16 * 1024 * 1024)
 #define P2POOL_STATE_WALLETS_MAX 1024
 #define P2POOL_STATE_OBSERVERS_MAX 256
-/* Longest observer name or wallet address, as collectd's name fields. */
+/* Maximum length of an observer name or a wallet address, as collectd's
+ * name fields. */
 #define P2POOL_STATE_NAME_MAX_BYTES 127
 /* Blocks remembered per observer, as P2POOL_RECENT_BLOCKS_MAX. */
 #define P2POOL_STATE_BLOCKS_MAX 256

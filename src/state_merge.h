@@ -2,7 +2,7 @@
  * state_merge.h: combining saved totals with totals counted in memory.
  *
  * When the store could not be read at start (Redis down), the plugin counts
- * from zero in memory. Once the store answers, its saved totals are merged
+ * from zero in memory. Once the store is reachable, its saved totals are merged
  * into memory so that nothing counted on either side is lost and nothing
  * counted on both sides is counted twice. Loading at start is the same merge
  * into empty totals. No collectd.
@@ -32,10 +32,10 @@ void p2pool_state_merge_wallet(p2pool_saved_wallet_t *live,
                                const p2pool_saved_wallet_t *saved);
 
 /* Merges saved event counters into live ones. Each counter becomes saved +
- * live, less the live blocks that the saved block list also holds (those
- * were counted on both sides). The block list keeps the saved blocks, then
- * the live ones not in it, up to P2POOL_STATE_BLOCKS_MAX newest. Returns 0,
- * or -ENOMEM and leaves the live counters as they were. */
+ * live, less the live blocks that the saved block list also contains
+ * (those were counted on both sides). The block list keeps the saved blocks,
+ * then the live ones not in it, up to P2POOL_STATE_BLOCKS_MAX newest. Returns
+ * 0, or -ENOMEM and leaves the live counters as they were. */
 int p2pool_state_merge_observer(p2pool_saved_observer_t *live,
                                 const p2pool_saved_observer_t *saved);
 

@@ -3,15 +3,15 @@
  * Redis (store_backend.h).
  *
  * Callers change totals under an observer's lock, then call
- * p2pool_store_mark_dirty and p2pool_store_save without holding any lock.
- * p2pool_store_save only wakes the store thread, which copies the totals of
- * every observer and wallet under their locks and writes the copy, so no
+ * p2pool_store_mark_dirty and p2pool_store_save, with or without that lock
+ * held. p2pool_store_save only wakes the store thread, which copies the totals
+ * of every observer and wallet under their locks and writes the copy, so no
  * poller or event thread ever waits for the disk or for Redis. The thread
  * also retries failed saves, and rewrites everything every
  * STORE_REFRESH_MS so that a Redis that lost its data gets it back.
  *
- * The saved state is merged into memory once, at start, or, when Redis did
- * not answer at start, as soon as it does (state_merge.h has the rules).
+ * The saved state is merged into memory once: at start, or as soon as Redis
+ * is reachable when it was not at start (state_merge.h has the rules).
  * Until then nothing is written, so a Redis outage at start never replaces
  * saved totals with the smaller ones counted since.
  */
@@ -31,7 +31,7 @@
 /* How often the store thread looks for work it has to retry. */
 #define STORE_TICK_MS 1000
 /* How often every entry is written even when unchanged. */
-#define STORE_REFRESH_MS (60 * 1000)
+#define STORE_REFRESH_MS 60000
 
 _Static_assert(P2POOL_STATE_BLOCKS_MAX == P2POOL_RECENT_BLOCKS_MAX,
                "saved and live block lists differ in size");
@@ -147,8 +147,8 @@ static void counters_to_saved(const p2pool_observer_t *observer,
   }
 }
 
-/* Replaces an observer's counters; the ring restarts with the saved blocks
- * in slots 0 to n - 1, so the next key goes to slot n. */
+/* Replaces an observer's counters. The ring restarts with the n saved
+ * blocks in slots 0 to n - 1, so the next key goes to slot n. */
 static void counters_from_saved(p2pool_observer_t *observer,
                                 const p2pool_saved_observer_t *saved) {
   p2pool_event_counters_t *counters = &observer->counters;
@@ -284,13 +284,13 @@ static int merge_into_memory(const p2pool_saved_state_t *saved) {
 /* Loads the saved state and merges it into memory. Returns 0 once loaded,
  * -EAGAIN while the store is unavailable. */
 static int load_saved_state(p2pool_store_t *store) {
-  p2pool_saved_state_t wanted = {0};
+  p2pool_saved_state_t configured = {0};
   p2pool_saved_state_t saved = {0};
 
-  int rc = snapshot(&wanted);
+  int rc = snapshot(&configured);
   if (rc == 0)
-    rc = store->backend->load(store->backend, &wanted, &saved);
-  p2pool_saved_state_free(&wanted);
+    rc = store->backend->load(store->backend, &configured, &saved);
+  p2pool_saved_state_free(&configured);
   if (rc != 0)
     return rc;
 

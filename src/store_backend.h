@@ -14,17 +14,18 @@
 typedef struct p2pool_store_backend_s p2pool_store_backend_t;
 
 struct p2pool_store_backend_s {
-  /* Reads the saved entries of the wallets and observers listed in wanted
-   * into out (entries the store does not have are left out). Returns 0, or
-   * -EAGAIN when the store cannot be read now; a store that is unreadable
-   * for good is logged, set aside and loads as empty. */
+  /* Reads the saved entries of the wallets and observers listed in
+   * configured into out, leaving out those the store does not have. Returns
+   * 0, or -EAGAIN when the store cannot be read now. A store that is
+   * unreadable for good is logged, set aside and loads as empty. */
   int (*load)(p2pool_store_backend_t *backend,
-              const p2pool_saved_state_t *wanted, p2pool_saved_state_t *out);
+              const p2pool_saved_state_t *configured,
+              p2pool_saved_state_t *out);
 
-  /* Writes state; with refresh, also the entries that did not change since
-   * the last write. Returns 0, -EAGAIN while the store is unavailable,
-   * -EROFS when it must not be written (logged once at load), or a negative
-   * errno after logging the failure. */
+  /* Writes state. With refresh, it also writes the entries that did not
+   * change since the last write. Returns 0, -EAGAIN while the store is
+   * unavailable, -EROFS when it must not be written (logged once at load), or a
+   * negative errno after logging the failure. */
   int (*save)(p2pool_store_backend_t *backend,
               const p2pool_saved_state_t *state, bool refresh);
 

@@ -1,9 +1,10 @@
 /*
  * store_file.c: saved state in a local JSON file (the default store).
  *
- * The file is replaced atomically: the new state goes to a temporary file in
- * the same directory, which is synced, renamed over the old file, and the
- * directory is synced, so a crash leaves either the old or the new file.
+ * The file is replaced atomically. The new state goes to a temporary file in
+ * the same directory, which is synced and renamed over the old file, and
+ * then the directory is synced. A crash leaves either the old or the new
+ * file.
  * A file that cannot be read or decoded is renamed to
  * <file>.corrupt-<Unix time> and the plugin starts with empty totals. A file
  * written by a newer plugin version is never overwritten: totals are then
@@ -60,7 +61,7 @@ static int read_file(const char *path, char **out, size_t *out_len) {
     rc = -EISDIR;
     goto out;
   }
-  if (st.st_size > P2POOL_STATE_DOCUMENT_MAX_BYTES) {
+  if (st.st_size < 0 || (size_t)st.st_size > P2POOL_STATE_DOCUMENT_MAX_BYTES) {
     rc = -EFBIG;
     goto out;
   }
@@ -121,13 +122,13 @@ static void move_aside(const file_backend_t *file, const char *reason) {
 }
 
 static int file_load(p2pool_store_backend_t *backend,
-                     const p2pool_saved_state_t *wanted,
+                     const p2pool_saved_state_t *configured,
                      p2pool_saved_state_t *out) {
   file_backend_t *file = (file_backend_t *)backend;
   char *buf = NULL;
   size_t len = 0;
   char err[256] = "";
-  (void)wanted;
+  (void)configured;
 
   memset(out, 0, sizeof(*out));
   int rc = read_file(file->path, &buf, &len);

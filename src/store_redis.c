@@ -44,7 +44,7 @@
 typedef struct {
   char *key;
   char *written; /* NULL: not written since the last connect */
-  bool newer;    /* holds a newer format version: never overwritten */
+  bool newer;    /* contains a newer format version, so never written */
 } redis_key_t;
 
 typedef struct {
@@ -427,7 +427,7 @@ static entry_result_t decode_reply(redis_backend_t *redis, redis_key_t *record,
   char err[256] = "";
   int rc = 0;
 
-  if (reply->type == REDIS_REPLY_NIL)
+  if (reply == NULL || reply->type == REDIS_REPLY_NIL)
     return ENTRY_ABSENT;
 
   if (is_wallet) {
@@ -465,18 +465,20 @@ static entry_result_t decode_reply(redis_backend_t *redis, redis_key_t *record,
   return ENTRY_SKIPPED;
 }
 
-/* Sends one GET per entry of wanted in a single pipeline. */
-static int send_gets(redis_backend_t *redis, const p2pool_saved_state_t *wanted,
+/* Sends one GET per configured entry in a single pipeline. */
+static int send_gets(redis_backend_t *redis,
+                     const p2pool_saved_state_t *configured,
                      redis_key_t **records) {
   size_t n = 0;
 
-  for (size_t i = 0; i < wanted->wallets_num; i++, n++) {
-    records[n] = find_key(redis, wallet_key(redis, &wanted->wallets[i]));
+  for (size_t i = 0; i < configured->wallets_num; i++, n++) {
+    records[n] = find_key(redis, wallet_key(redis, &configured->wallets[i]));
     if (records[n] == NULL)
       return -ENOMEM;
   }
-  for (size_t i = 0; i < wanted->observers_num; i++, n++) {
-    records[n] = find_key(redis, observer_key(redis, &wanted->observers[i]));
+  for (size_t i = 0; i < configured->observers_num; i++, n++) {
+    records[n] =
+        find_key(redis, observer_key(redis, &configured->observers[i]));
     if (records[n] == NULL)
       return -ENOMEM;
   }
@@ -518,34 +520,34 @@ static int receive_replies(redis_backend_t *redis, redisReply **replies,
 }
 
 static void decode_replies(redis_backend_t *redis,
-                           const p2pool_saved_state_t *wanted,
+                           const p2pool_saved_state_t *configured,
                            redis_key_t **records, redisReply **replies,
                            p2pool_saved_state_t *out) {
   size_t n = 0;
   out->wallets_num = 0;
   out->observers_num = 0;
 
-  for (size_t i = 0; i < wanted->wallets_num; i++, n++) {
-    const p2pool_saved_wallet_t *want = &wanted->wallets[i];
+  for (size_t i = 0; i < configured->wallets_num; i++, n++) {
+    const p2pool_saved_wallet_t *entry = &configured->wallets[i];
     if (decode_reply(redis, records[n], replies[n],
-                     &out->wallets[out->wallets_num], true, want->address,
-                     want->observer) == ENTRY_LOADED)
+                     &out->wallets[out->wallets_num], true, entry->address,
+                     entry->observer) == ENTRY_LOADED)
       out->wallets_num++;
   }
-  for (size_t i = 0; i < wanted->observers_num; i++, n++) {
-    const p2pool_saved_observer_t *want = &wanted->observers[i];
+  for (size_t i = 0; i < configured->observers_num; i++, n++) {
+    const p2pool_saved_observer_t *entry = &configured->observers[i];
     if (decode_reply(redis, records[n], replies[n],
-                     &out->observers[out->observers_num], false, want->name,
+                     &out->observers[out->observers_num], false, entry->name,
                      NULL) == ENTRY_LOADED)
       out->observers_num++;
   }
 }
 
 static int redis_load(p2pool_store_backend_t *backend,
-                      const p2pool_saved_state_t *wanted,
+                      const p2pool_saved_state_t *configured,
                       p2pool_saved_state_t *out) {
   redis_backend_t *redis = (redis_backend_t *)backend;
-  size_t num = wanted->wallets_num + wanted->observers_num;
+  size_t num = configured->wallets_num + configured->observers_num;
   char err[512] = "out of memory";
 
   memset(out, 0, sizeof(*out));
@@ -556,14 +558,14 @@ static int redis_load(p2pool_store_backend_t *backend,
   redisReply **replies = calloc(num + 1, sizeof(*replies));
   int rc = -ENOMEM;
   if (records != NULL && replies != NULL)
-    rc = p2pool_saved_state_alloc(out, wanted->wallets_num,
-                                  wanted->observers_num);
+    rc = p2pool_saved_state_alloc(out, configured->wallets_num,
+                                  configured->observers_num);
   if (rc == 0)
-    rc = send_gets(redis, wanted, records);
+    rc = send_gets(redis, configured, records);
   if (rc == 0)
     rc = receive_replies(redis, replies, num, err, sizeof(err));
   if (rc == 0)
-    decode_replies(redis, wanted, records, replies, out);
+    decode_replies(redis, configured, records, replies, out);
 
   for (size_t i = 0; replies != NULL && i < num; i++) {
     if (replies[i] != NULL)
@@ -580,8 +582,8 @@ static int redis_load(p2pool_store_backend_t *backend,
 
   INFO("p2pool plugin: Loaded totals of %zu of %zu wallets and %zu of %zu "
        "observers from Redis at %s.",
-       out->wallets_num, wanted->wallets_num, out->observers_num,
-       wanted->observers_num, redis->server);
+       out->wallets_num, configured->wallets_num, out->observers_num,
+       configured->observers_num, redis->server);
   return 0;
 }
 

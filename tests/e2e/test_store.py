@@ -26,7 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 COLLECTD = "/usr/sbin/collectd"
 COLLECTD_PLUGINS = Path("/usr/lib/collectd")
 STOCK_TYPES_DB = "/usr/share/collectd/types.db"
-PLUGIN_SO = Path(os.environ.get("P2POOL_PLUGIN_SO", REPO / ".libs" / "p2pool.so"))
+BUILD_DIR = Path(os.environ.get("P2POOL_BUILD_DIR", REPO))
+PLUGIN_SO = Path(os.environ.get("P2POOL_PLUGIN_SO",
+                                BUILD_DIR / ".libs" / "p2pool.so"))
 
 ADDRESS = (
     "4MASi45ub7Qe4ZE36UT5G6cU4ud8Fhhe4deS4F3cw9KTAb8dLcukC7edhDQ7cn5d4gEYkbUrM"
@@ -392,8 +394,9 @@ def test_file_totals_continue_across_restart(tmp_path, run, observer):
     assert saved["observers"][0]["found_blocks"] == 3
     assert saved["observers"][0]["orphaned_blocks"] == 1
 
-    # After the restart the first poll asks from the saved cursor; the
-    # payout at the cursor comes back and must not be counted again.
+    # After the restart the first poll requests payouts from the saved
+    # cursor. The payout at the cursor comes back and must not be counted
+    # again.
     queries_before = len(observer.payout_queries)
     daemon.start()
     daemon.wait_metric("collectd_p2pool_payouts_total", 5)

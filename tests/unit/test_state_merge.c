@@ -77,7 +77,7 @@ static void ledger_history_reread_counted_once(void **unused) {
 static void ledger_saved_ahead_wins(void **unused) {
   (void)unused;
   /* Memory read a history that is behind the saved one, e.g. an observer
-   * that answered not_found for a while. */
+   * that returned not_found for a while. */
   p2pool_payout_ledger_t saved = ledger_of(0, 9, true);
   p2pool_payout_ledger_t live = {.history_loaded = true};
 
@@ -99,7 +99,8 @@ static void ledger_stream_payouts_left_to_rest(void **unused) {
   (void)unused;
   /* Memory has not read the history yet; it counted two payouts from the
    * event stream. Both lie above the saved cursor, so the next REST poll,
-   * which asks from that cursor, counts them into the saved ledger. */
+   * which requests payouts from that cursor, counts them into the saved
+   * ledger. */
   p2pool_payout_ledger_t saved = ledger_of(0, 9, true);
   p2pool_payout_ledger_t live = ledger_of(10, 11, false);
 
