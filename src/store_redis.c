@@ -255,6 +255,9 @@ static int redis_open(redis_backend_t *redis, char *err, size_t err_size) {
   const p2pool_redis_config_t *config = redis->config;
   struct timeval timeout = timeout_timeval(config->timeout);
 
+  /* NOTE: hiredis resolves a host name with getaddrinfo before the connect
+   * timeout applies, so a slow resolver can block longer than Timeout; an
+   * address or a socket path avoids that. */
   redisContext *context =
       config->host[0] == '/'
           ? redisConnectUnixWithTimeout(config->host, timeout)
