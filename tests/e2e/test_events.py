@@ -221,7 +221,7 @@ class Collectd:
         self.port = free_port()
         self.log = tmp / "collectd.log"
         plugin_dir = tmp / "plugins"
-        plugin_dir.mkdir()
+        plugin_dir.mkdir(exist_ok=True)
         for name in ("write_prometheus.so", "logfile.so"):
             shutil.copy(SYSTEM_PLUGIN_DIR / name, plugin_dir / name)
         shutil.copy(REPO / ".libs" / "p2pool.so", plugin_dir / "p2pool.so")
@@ -617,3 +617,41 @@ def test_wss_verify_peer_false(tls_observer, start_collectd):
     daemon = start_collectd(tls_observer, url=url, extra="    VerifyPeer false\n    VerifyHost false")
     tls_observer.wait_connections(1)
     daemon.wait_value("collectd_p2pool_websocket_connected", 1, p2pool="obs")
+
+
+def test_counters_saved_without_shutdown(observer, start_collectd):
+    daemon = start_collectd(observer)
+    observer.wait_connections(1)
+    daemon.wait_value("collectd_p2pool_websocket_connected", 1, p2pool="obs")
+    observer.send(fixture_text("found_block.json"))
+    observer.send(fixture_text("orphaned_block.json"))
+    daemon.wait_value("collectd_p2pool_blocks_total", 1, 3, p2pool="obs", type="orphaned")
+
+    # The state is saved shortly after the events, not only at shutdown:
+    # a killed collectd keeps the counts.
+    time.sleep(2.5)
+    daemon.process.kill()
+    daemon.process.wait()
+
+    restarted = start_collectd(observer)
+    observer.wait_connections(2)
+    restarted.wait_value("collectd_p2pool_blocks_total", 1, p2pool="obs", type="found")
+    restarted.wait_value("collectd_p2pool_blocks_total", 1, p2pool="obs", type="orphaned")
+    restarted.wait_value("collectd_p2pool_payouts_total", 1, p2pool="rig")
+
+    # The same block sent again after the restart is not counted again.
+    observer.send(fixture_text("found_block.json"))
+    restarted.wait_value("collectd_p2pool_events_total", 1, 3, p2pool="obs", type="found_block")
+    time.sleep(0.5)
+    assert restarted.value("collectd_p2pool_blocks_total", p2pool="obs", type="found") == 1
+    assert restarted.value("collectd_p2pool_payouts_total", p2pool="rig") == 1
+
+
+def test_observer_without_wallets(observer, start_collectd):
+    daemon = start_collectd(observer, wallets=False)
+    observer.wait_connections(1)
+    daemon.wait_value("collectd_p2pool_websocket_connected", 1, p2pool="obs")
+    observer.send(fixture_text("side_block.json"))
+    observer.send(fixture_text("found_block.json"))
+    daemon.wait_value("collectd_p2pool_blocks_total", 1, 3, p2pool="obs", type="side")
+    daemon.wait_value("collectd_p2pool_blocks_total", 1, 3, p2pool="obs", type="found")
