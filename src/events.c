@@ -376,8 +376,8 @@ static void log_effect(p2pool_events_t *client, const p2pool_event_t *event,
             " are invalid (%s); the next poll counts the payouts",
             name, event->found_block.main_height, event->outputs_error);
   if (effect->payouts > 0)
-    INFO("p2pool plugin: observer \"%s\": block %" PRIu64 " paid %" PRIu64
-         " atomic units in %zu payouts to configured wallets",
+    INFO("p2pool plugin: observer \"%s\": block %" PRIu64
+         " paid configured wallets %" PRIu64 " atomic units (payouts: %zu)",
          name, event->found_block.main_height, effect->payout_atomic_units,
          effect->payouts);
 
