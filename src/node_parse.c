@@ -393,9 +393,14 @@ static bool parse_decimal_field(const char *text, size_t len, uint64_t *out) {
   return true;
 }
 
+/* One stratum connection, or after aggregation all connections of a name.
+ * The name points into the JSON string and is cut to the length of a
+ * collectd type instance. */
 typedef struct {
-  char name[P2POOL_NODE_WORKER_NAME_MAX_BYTES];
-  uint64_t hashrate;
+  const char *name;
+  size_t name_len;
+  double hashrate;
+  uint32_t connections;
 } node_connection_t;
 
 /* Decodes "ip:port,connected_seconds,difficulty,hashrate,name". P2Pool
@@ -418,72 +423,91 @@ static bool parse_worker_entry(const char *text, node_connection_t *out) {
       return false;
   }
 
-  if (!parse_decimal_field(starts[3], lens[3], &out->hashrate))
+  uint64_t hashrate = 0;
+  if (!parse_decimal_field(starts[3], lens[3], &hashrate))
     return false;
+  out->hashrate = (double)hashrate;
+  out->connections = 1;
 
   /* A login of "+diff" or ".x" leaves the name empty. */
-  if (lens[4] == 0) {
-    snprintf(out->name, sizeof(out->name), "%s", P2POOL_NODE_UNNAMED_WORKER);
-    return true;
-  }
-
-  size_t name_len =
-      lens[4] < sizeof(out->name) - 1 ? lens[4] : sizeof(out->name) - 1;
-  for (size_t i = 0; i < name_len; i++) {
-    unsigned char c = (unsigned char)starts[4][i];
-    out->name[i] = (c >= 0x20 && c <= 0x7e) ? (char)c : '_';
-  }
-  out->name[name_len] = '\0';
+  out->name = lens[4] > 0 ? starts[4] : P2POOL_NODE_UNNAMED_WORKER;
+  out->name_len = lens[4] > 0 ? lens[4] : strlen(P2POOL_NODE_UNNAMED_WORKER);
+  if (out->name_len > P2POOL_NODE_WORKER_NAME_MAX_BYTES - 1)
+    out->name_len = P2POOL_NODE_WORKER_NAME_MAX_BYTES - 1;
   return true;
 }
 
+/* Maps a name byte to its form in a type instance: printable ASCII stays,
+ * anything else becomes '_'. */
+static char label_char(char c) {
+  unsigned char byte = (unsigned char)c;
+  return (byte >= 0x20 && byte <= 0x7e) ? c : '_';
+}
+
+/* Orders names as their type instances, so names that end up with the
+ * same label are summed. */
+static int compare_labels(const node_connection_t *left,
+                          const node_connection_t *right) {
+  size_t common =
+      left->name_len < right->name_len ? left->name_len : right->name_len;
+  for (size_t i = 0; i < common; i++) {
+    char a = label_char(left->name[i]);
+    char b = label_char(right->name[i]);
+    if (a != b)
+      return (unsigned char)a < (unsigned char)b ? -1 : 1;
+  }
+  if (left->name_len != right->name_len)
+    return left->name_len < right->name_len ? -1 : 1;
+  return 0;
+}
+
 static int compare_connection_names(const void *a, const void *b) {
+  return compare_labels(a, b);
+}
+
+static int compare_connection_hashrates(const void *a, const void *b) {
   const node_connection_t *left = a;
   const node_connection_t *right = b;
-  return strcmp(left->name, right->name);
-}
-
-static int compare_workers(const void *a, const void *b) {
-  const p2pool_node_worker_t *left = a;
-  const p2pool_node_worker_t *right = b;
   if (left->hashrate != right->hashrate)
     return left->hashrate > right->hashrate ? -1 : 1;
-  return strcmp(left->name, right->name);
+  return compare_labels(left, right);
 }
 
-/* Sums connections by name into parsed->workers, highest hashrate first. */
+/* Sums connections by name, and keeps the P2POOL_NODE_WORKERS_MAX names
+ * with the highest hashrate in parsed->workers, highest first. */
 static int aggregate_workers(node_connection_t *connections, size_t num,
                              p2pool_node_parsed_t *parsed) {
   if (num == 0)
     return 0;
 
   qsort(connections, num, sizeof(*connections), compare_connection_names);
+  size_t names = 0;
+  for (size_t i = 0; i < num; i++) {
+    if (names > 0 &&
+        compare_labels(&connections[names - 1], &connections[i]) == 0) {
+      connections[names - 1].hashrate += connections[i].hashrate;
+      connections[names - 1].connections++;
+      continue;
+    }
+    connections[names++] = connections[i];
+  }
+  qsort(connections, names, sizeof(*connections), compare_connection_hashrates);
 
-  parsed->workers = calloc(num, sizeof(*parsed->workers));
+  parsed->workers_truncated = names > P2POOL_NODE_WORKERS_MAX;
+  size_t kept = parsed->workers_truncated ? P2POOL_NODE_WORKERS_MAX : names;
+  parsed->workers = calloc(kept, sizeof(*parsed->workers));
   if (parsed->workers == NULL)
     return -ENOMEM;
 
-  for (size_t i = 0; i < num; i++) {
-    p2pool_node_worker_t *last = parsed->workers_num > 0
-                                     ? &parsed->workers[parsed->workers_num - 1]
-                                     : NULL;
-    if (last != NULL && strcmp(last->name, connections[i].name) == 0) {
-      last->hashrate += (double)connections[i].hashrate;
-      last->connections++;
-      continue;
-    }
-    if (parsed->workers_num >= P2POOL_NODE_WORKERS_MAX) {
-      parsed->workers_truncated = true;
-      continue;
-    }
-    p2pool_node_worker_t *worker = &parsed->workers[parsed->workers_num++];
-    memcpy(worker->name, connections[i].name, sizeof(worker->name));
-    worker->hashrate = (double)connections[i].hashrate;
-    worker->connections = 1;
+  for (size_t i = 0; i < kept; i++) {
+    p2pool_node_worker_t *worker = &parsed->workers[i];
+    for (size_t c = 0; c < connections[i].name_len; c++)
+      worker->name[c] = label_char(connections[i].name[c]);
+    worker->name[connections[i].name_len] = '\0';
+    worker->hashrate = connections[i].hashrate;
+    worker->connections = connections[i].connections;
   }
-
-  qsort(parsed->workers, parsed->workers_num, sizeof(*parsed->workers),
-        compare_workers);
+  parsed->workers_num = kept;
   return 0;
 }
 

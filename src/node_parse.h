@@ -195,6 +195,7 @@ typedef struct {
   p2pool_node_value_t values[P2POOL_NODE_FIGURES_NUM]; /* SET or ABSENT */
   p2pool_node_worker_t *workers;
   size_t workers_num;
+  bool workers_truncated;
   p2pool_node_file_state_t files[P2POOL_NODE_FILES_NUM];
 } p2pool_node_state_t;
 
@@ -232,7 +233,8 @@ typedef struct {
 
 /* Writes the state's figures as of now (Unix s) into out (room for
  * out_max samples), with at most max_workers per-worker figures, picked by
- * highest hashrate. Sets *workers_capped when workers were left out.
+ * highest hashrate. Sets *workers_capped when workers were left out, by
+ * max_workers or by P2POOL_NODE_WORKERS_MAX.
  * Returns the number of samples written. */
 size_t p2pool_node_collect(const p2pool_node_state_t *state, double now,
                            size_t max_workers, p2pool_node_sample_t *out,

@@ -79,6 +79,7 @@ void p2pool_node_state_apply(p2pool_node_state_t *state,
   free(state->workers);
   state->workers = parsed->workers;
   state->workers_num = parsed->workers_num;
+  state->workers_truncated = parsed->workers_truncated;
   parsed->workers = NULL;
   parsed->workers_num = 0;
 }
@@ -213,7 +214,7 @@ size_t p2pool_node_collect(const p2pool_node_state_t *state, double now,
 
   /* state->workers is sorted by hashrate, so the first ones are kept. */
   size_t workers = state->workers_num;
-  *workers_capped = workers > max_workers;
+  *workers_capped = workers > max_workers || state->workers_truncated;
   if (workers > max_workers)
     workers = max_workers;
   for (size_t i = 0; i < workers; i++)

@@ -422,6 +422,67 @@ static void stratum_worker_entries(void **state) {
   p2pool_node_parsed_free(&parsed);
 }
 
+static void stratum_workers_same_label(void **state) {
+  (void)state;
+  p2pool_node_parsed_t parsed;
+  /* both names become "rig_x" as a type instance, so they are summed */
+  parse_text(P2POOL_NODE_FILE_LOCAL_STRATUM,
+             "{\"hashrate_15m\":1,\"hashrate_1h\":1,\"hashrate_24h\":1,"
+             "\"total_hashes\":1,\"shares_found\":0,\"average_effort\":0.0,"
+             "\"current_effort\":0.0,\"connections\":2,"
+             "\"incoming_connections\":2,\"workers\":["
+             "\"192.0.2.1:1,1,1000,100,rig\\u0001x\","
+             "\"192.0.2.2:2,1,1000,50,rig\\u0002x\"]}",
+             &parsed);
+  assert_int_equal(parsed.workers_num, 1);
+  assert_string_equal(parsed.workers[0].name, "rig_x");
+  assert_near(parsed.workers[0].hashrate, 150, 0);
+  assert_int_equal(parsed.workers[0].connections, 2);
+  p2pool_node_parsed_free(&parsed);
+}
+
+static void stratum_workers_beyond_max(void **state) {
+  (void)state;
+  size_t names = P2POOL_NODE_WORKERS_MAX + 4;
+  size_t size = 512 + names * 64;
+  char *text = malloc(size);
+  assert_non_null(text);
+
+  size_t len = (size_t)snprintf(
+      text, size,
+      "{\"hashrate_15m\":1,\"hashrate_1h\":1,\"hashrate_24h\":1,"
+      "\"total_hashes\":1,\"shares_found\":0,\"average_effort\":0.0,"
+      "\"current_effort\":0.0,\"connections\":1,"
+      "\"incoming_connections\":1,\"workers\":[");
+  for (size_t i = 0; i < names; i++)
+    len += (size_t)snprintf(text + len, size - len,
+                            "%s\"10.0.0.1:%zu,60,1000,%zu,w%05zu\"",
+                            i > 0 ? "," : "", i, i, i);
+  snprintf(text + len, size - len, "]}");
+
+  p2pool_node_parsed_t parsed;
+  parse_text(P2POOL_NODE_FILE_LOCAL_STRATUM, text, &parsed);
+  free(text);
+
+  /* the highest hashrates are kept, whatever their names */
+  assert_true(parsed.workers_truncated);
+  assert_int_equal(parsed.workers_num, P2POOL_NODE_WORKERS_MAX);
+  assert_near(parsed.workers[0].hashrate, (double)(names - 1), 0);
+  assert_near(parsed.workers[P2POOL_NODE_WORKERS_MAX - 1].hashrate, 4, 0);
+  assert_near(parsed.values[P2POOL_NODE_WORKERS].value, (double)names, 0);
+
+  p2pool_node_state_t node = {0};
+  p2pool_node_state_apply(&node, &parsed);
+  p2pool_node_parsed_free(&parsed);
+
+  p2pool_node_sample_t samples[P2POOL_NODE_SAMPLES_MAX + 8];
+  bool capped = false;
+  p2pool_node_collect(&node, 0.0, 8, samples, P2POOL_NODE_SAMPLES_MAX + 8,
+                      &capped);
+  assert_true(capped);
+  p2pool_node_state_free(&node);
+}
+
 static void stratum_not_an_object(void **state) {
   (void)state;
   p2pool_node_parsed_t parsed;
@@ -933,6 +994,8 @@ int main(void) {
       cmocka_unit_test(stratum_22_digit_total_hashes),
       cmocka_unit_test(stratum_counter_beyond_int64),
       cmocka_unit_test(stratum_worker_entries),
+      cmocka_unit_test(stratum_workers_same_label),
+      cmocka_unit_test(stratum_workers_beyond_max),
       cmocka_unit_test(stratum_not_an_object),
       cmocka_unit_test(stratum_cut_document),
       cmocka_unit_test(p2p_current_layout),
