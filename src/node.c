@@ -53,9 +53,10 @@ typedef enum {
 
 /* Log state of one data API file. */
 typedef struct {
-  c_complain_t missing; /* logged once until the file appears */
-  c_complain_t failure; /* unreadable or not a valid document */
-  c_complain_t fields;  /* a field was rejected */
+  c_complain_t missing;      /* logged once until the file appears */
+  c_complain_t failure;      /* unreadable or not a valid document */
+  c_complain_t fields;       /* a field was rejected */
+  uint64_t fields_signature; /* of the fields rejected last */
 } node_file_log_t;
 
 struct p2pool_node_s {
@@ -79,6 +80,7 @@ struct p2pool_node_s {
   p2pool_health_t health;
   node_file_log_t logs[P2POOL_NODE_FILES_NUM];
   c_complain_t directory_log;
+  c_complain_t local_permission_log; /* local/ cannot be entered */
   c_complain_t unreachable_log;
   bool workers_capped_logged;
   p2pool_node_sample_t *samples;
@@ -298,23 +300,31 @@ static void directory_group_name(const char *path, char *buffer, size_t size) {
     ssnprintf(buffer, size, "%u", (unsigned)st.st_gid);
 }
 
-/* Explains a permission error on a local data API file. P2Pool v4.8+
- * creates local/ with mode 0750 and its files with 0640. */
+/* Explains a permission error on a data API file, once for its directory
+ * when the directory itself cannot be entered. P2Pool v4.8+ creates local/
+ * with mode 0750 and its files with mode 0640. */
 static void log_permission_denied(p2pool_node_t *node, node_file_log_t *log,
                                   const char *path) {
+  char directory[PATH_MAX];
   char user[128];
   char group[128];
+  sstrncpy(directory, path, sizeof(directory));
+  dirname(directory);
   current_user_name(user, sizeof(user));
   directory_group_name(path, group, sizeof(group));
 
-  c_complain(LOG_ERR, &log->failure,
+  bool directory_denied = access(directory, X_OK) != 0 && errno == EACCES;
+  c_complain_t *complaint =
+      directory_denied ? &node->local_permission_log : &log->failure;
+
+  c_complain(LOG_ERR, complaint,
              "p2pool plugin: node \"%s\": cannot read %s: permission denied. "
              "P2Pool v4.8+ makes local/ readable by its own user and group "
              "only. Add collectd's user \"%s\" to group \"%s\" (e.g. "
              "usermod -aG %s %s, then restart collectd), or grant read "
              "access with an ACL (setfacl). Will retry every interval.",
-             node->name, path, user, group[0] ? group : "of P2Pool",
-             group[0] ? group : "GROUP", user);
+             node->name, directory_denied ? directory : path, user,
+             group[0] ? group : "of P2Pool", group[0] ? group : "GROUP", user);
 }
 
 /* Logs once that a file does not exist, with its likely reason. */
@@ -350,7 +360,19 @@ static void log_missing(p2pool_node_t *node, p2pool_node_file_t file,
   }
 }
 
-/* Logs the fields a decoder rejected, rate-limited per file. */
+/* Hashes the names of the rejected fields (FNV-1a). */
+static uint64_t issues_signature(const p2pool_node_issues_t *issues) {
+  uint64_t hash = 14695981039346656037ULL;
+  for (size_t i = 0; i < issues->num; i++) {
+    for (const char *c = issues->items[i].field; *c != '\0'; c++)
+      hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
+    hash = (hash ^ ',') * 1099511628211ULL;
+  }
+  return hash;
+}
+
+/* Logs the fields a decoder rejected. The same fields again are
+ * rate-limited; a different set is logged at once. */
 static void log_issues(p2pool_node_t *node, p2pool_node_file_t file,
                        const p2pool_node_issues_t *issues) {
   node_file_log_t *log = &node->logs[file];
@@ -360,7 +382,14 @@ static void log_issues(p2pool_node_t *node, p2pool_node_file_t file,
     c_release(LOG_INFO, &log->fields,
               "p2pool plugin: node \"%s\": %s has valid fields again.",
               node->name, path);
+    log->fields_signature = 0;
     return;
+  }
+
+  uint64_t signature = issues_signature(issues);
+  if (signature != log->fields_signature) {
+    C_COMPLAIN_INIT(&log->fields);
+    log->fields_signature = signature;
   }
 
   char text[512] = "";
@@ -400,6 +429,10 @@ static p2pool_outcome_t node_accept_text(p2pool_node_t *node,
   c_release(LOG_INFO, &log->failure,
             "p2pool plugin: node \"%s\": %s is readable again.", node->name,
             where);
+  if (strncmp(p2pool_node_file_info(file)->path, "local/", 6) == 0)
+    c_release(LOG_INFO, &node->local_permission_log,
+              "p2pool plugin: node \"%s\": local/ is readable again.",
+              node->name);
   log_issues(node, file, &parsed.issues);
   p2pool_node_state_apply(&node->state, &parsed);
   p2pool_node_parsed_free(&parsed);
@@ -784,6 +817,7 @@ static int node_start(p2pool_node_t *node) {
     C_COMPLAIN_INIT(&node->logs[file].fields);
   }
   C_COMPLAIN_INIT(&node->directory_log);
+  C_COMPLAIN_INIT(&node->local_permission_log);
   C_COMPLAIN_INIT(&node->unreachable_log);
 
   if (node->is_url) {

@@ -172,8 +172,7 @@ static void normalize_token(node_buffer_t *buffer, const char *token,
 
   if (is_non_finite(token, word_len)) {
     p2pool_node_issue_add(issues, key[0] != '\0' ? key : "(document)",
-                          "is not a finite number (%.*s), keeping the last "
-                          "good value",
+                          "is not a finite number (%.*s)",
                           (int)(len < 24 ? len : 24), token);
     buffer_append(buffer, "null", 4);
     return;

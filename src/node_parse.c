@@ -218,25 +218,18 @@ static int read_integer(json_object *field, const char *key, bool wide,
   if (type == json_type_string) {
     const char *text = json_object_get_string(field);
     if (!is_decimal_text(text)) {
-      p2pool_node_issue_add(issues, key,
-                            "is a string, expected an integer, keeping the "
-                            "last good value");
+      p2pool_node_issue_add(issues, key, "is a string, expected an integer");
       return -EINVAL;
     }
     if (!wide || p2pool_u128_from_decimal(text, &value->exact) != 0) {
-      p2pool_node_issue_add(issues, key,
-                            "is out of range (%.40s), keeping the last good "
-                            "value",
-                            text);
+      p2pool_node_issue_add(issues, key, "is out of range (%.40s)", text);
       return -ERANGE;
     }
     return 0;
   }
 
   if (type != json_type_int) {
-    p2pool_node_issue_add(issues, key,
-                          "is a %s, expected an integer, keeping the last "
-                          "good value",
+    p2pool_node_issue_add(issues, key, "is a %s, expected an integer",
                           p2pool_json_type_name(field));
     return -EINVAL;
   }
@@ -244,9 +237,7 @@ static int read_integer(json_object *field, const char *key, bool wide,
   uint64_t number = 0;
   int status = p2pool_json_value_uint64(field, &number);
   if (status != 0) {
-    p2pool_node_issue_add(issues, key,
-                          "is negative or out of range, keeping the last "
-                          "good value");
+    p2pool_node_issue_add(issues, key, "is negative or out of range");
     return status;
   }
   value->exact = (p2pool_u128_t){.hi = 0, .lo = number};
@@ -260,30 +251,24 @@ static int read_double(json_object *field, const char *key,
                        p2pool_node_issues_t *issues) {
   json_type type = json_object_get_type(field);
   if (type != json_type_double && type != json_type_int) {
-    p2pool_node_issue_add(issues, key,
-                          "is a %s, expected a number, keeping the last good "
-                          "value",
+    p2pool_node_issue_add(issues, key, "is a %s, expected a number",
                           p2pool_json_type_name(field));
     return -EINVAL;
   }
 
   double number = 0.0;
   if (p2pool_json_value_double(field, &number) != 0 || !isfinite(number)) {
-    p2pool_node_issue_add(issues, key,
-                          "is not a finite number, keeping the last good "
-                          "value");
+    p2pool_node_issue_add(issues, key, "is not a finite number");
     return -ERANGE;
   }
   if (number < 0.0) {
-    p2pool_node_issue_add(
-        issues, key, "is negative (%.3f), keeping the last good value", number);
+    p2pool_node_issue_add(issues, key, "is negative (%.3f)", number);
     return -ERANGE;
   }
   if (type == json_type_int && number >= P2POOL_NODE_TRUNCATED_DOUBLE_MIN) {
     p2pool_node_issue_add(issues, key,
                           "has 15 or more digits and no fraction, so P2Pool "
-                          "before v4.17 may have cut it short; keeping the "
-                          "last good value");
+                          "before v4.17 may have cut it short");
     return -ERANGE;
   }
 
@@ -300,8 +285,7 @@ static void read_figure(json_object *obj, p2pool_node_figure_t figure,
 
   if (!json_object_object_get_ex(obj, info->key, &field)) {
     if (info->required) {
-      p2pool_node_issue_add(&parsed->issues, info->key,
-                            "is missing, keeping the last good value");
+      p2pool_node_issue_add(&parsed->issues, info->key, "is missing");
       value->status = P2POOL_NODE_REJECTED;
     } else {
       value->status = P2POOL_NODE_ABSENT;
@@ -311,8 +295,7 @@ static void read_figure(json_object *obj, p2pool_node_figure_t figure,
 
   /* null comes from the normaliser, which reported the field already */
   if (field == NULL) {
-    p2pool_node_issue_add(&parsed->issues, info->key,
-                          "is null, keeping the last good value");
+    p2pool_node_issue_add(&parsed->issues, info->key, "is null");
     value->status = P2POOL_NODE_REJECTED;
     return;
   }
@@ -330,8 +313,7 @@ static void read_figure(json_object *obj, p2pool_node_figure_t figure,
   if (status == 0 && info->derive &&
       (value->exact.hi != 0 || value->exact.lo > (uint64_t)INT64_MAX)) {
     p2pool_node_issue_add(&parsed->issues, info->key,
-                          "exceeds the range of a counter, keeping the last "
-                          "good value");
+                          "exceeds the range of a counter");
     status = -ERANGE;
   }
 
@@ -521,8 +503,7 @@ static int read_workers(json_object *root, p2pool_node_parsed_t *parsed) {
   }
   if (json_object_get_type(array) != json_type_array) {
     p2pool_node_issue_add(&parsed->issues, "workers",
-                          "is a %s, expected an array, keeping the last good "
-                          "value",
+                          "is a %s, expected an array",
                           p2pool_json_type_name(array));
     parsed->workers_status = P2POOL_NODE_REJECTED;
     parsed->values[P2POOL_NODE_WORKERS].status = P2POOL_NODE_REJECTED;
@@ -550,10 +531,11 @@ static int read_workers(json_object *root, p2pool_node_parsed_t *parsed) {
     strings++;
     if (!parse_worker_entry(json_object_get_string(entry),
                             &connections[valid])) {
-      p2pool_node_issue_add(&parsed->issues, "workers",
-                            "entry %zu (\"%.40s\") is not \"address,seconds,"
-                            "difficulty,hashrate,name\"; skipped",
-                            i, json_object_get_string(entry));
+      p2pool_node_issue_add(
+          &parsed->issues, "workers",
+          "entry %zu (\"%.40s\") is not "
+          "\"address,seconds,difficulty,hashrate,name\"; skipped",
+          i, json_object_get_string(entry));
       continue;
     }
     valid++;
@@ -583,15 +565,13 @@ static void read_peers(json_object *root, p2pool_node_parsed_t *parsed) {
   p2pool_node_value_t *value = &parsed->values[P2POOL_NODE_PEERS];
 
   if (!json_object_object_get_ex(root, "peers", &array)) {
-    p2pool_node_issue_add(&parsed->issues, "peers",
-                          "is missing, keeping the last good value");
+    p2pool_node_issue_add(&parsed->issues, "peers", "is missing");
     value->status = P2POOL_NODE_REJECTED;
     return;
   }
   if (json_object_get_type(array) != json_type_array) {
     p2pool_node_issue_add(&parsed->issues, "peers",
-                          "is a %s, expected an array, keeping the last good "
-                          "value",
+                          "is a %s, expected an array",
                           p2pool_json_type_name(array));
     value->status = P2POOL_NODE_REJECTED;
     return;
@@ -603,17 +583,17 @@ static void read_peers(json_object *root, p2pool_node_parsed_t *parsed) {
     json_object *entry = json_object_array_get_idx(array, i);
     if (json_object_get_type(entry) != json_type_string) {
       p2pool_node_issue_add(&parsed->issues, "peers",
-                            "entry %zu is a %s, expected a string; not "
-                            "counted",
+                            "entry %zu is a %s, expected a string; not counted",
                             i, p2pool_json_type_name(entry));
       continue;
     }
     strings++;
     if (!is_peer_entry(json_object_get_string(entry))) {
-      p2pool_node_issue_add(&parsed->issues, "peers",
-                            "entry %zu (\"%.40s\") is not \"I|O,seconds,ping,"
-                            "software,height,address\"; counted anyway",
-                            i, json_object_get_string(entry));
+      p2pool_node_issue_add(
+          &parsed->issues, "peers",
+          "entry %zu (\"%.40s\") is not "
+          "\"I|O,seconds,ping,software,height,address\"; counted anyway",
+          i, json_object_get_string(entry));
     }
   }
   set_count(parsed, P2POOL_NODE_PEERS, strings);

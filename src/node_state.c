@@ -177,7 +177,7 @@ static void collect_derived(const p2pool_node_state_t *state, double now,
     p2pool_node_figure_t figure;
     const char *type_instance;
   } ages[] = {{P2POOL_NODE_LAST_SHARE_FOUND_TIME, "last_share"},
-              {P2POOL_NODE_LAST_BLOCK_FOUND_TIME, "last_block"}};
+              {P2POOL_NODE_LAST_BLOCK_FOUND_TIME, "last_found_block"}};
   for (size_t i = 0; i < sizeof(ages) / sizeof(ages[0]); i++) {
     double timestamp = values[ages[i].figure].value;
     if (figure_set(state, ages[i].figure) && timestamp > 0)

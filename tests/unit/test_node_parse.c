@@ -876,7 +876,7 @@ static void collect_current_node(void **state) {
   sample = find_sample(samples, num, "age_seconds", "last_share");
   assert_non_null(sample);
   assert_near(sample->gauge, now - 1781203311.0, 0);
-  sample = find_sample(samples, num, "age_seconds", "last_block");
+  sample = find_sample(samples, num, "age_seconds", "last_found_block");
   assert_near(sample->gauge, now - 1781199000.0, 0);
   sample = find_sample(samples, num, "age_seconds", "last_zmq_message");
   assert_near(sample->gauge, 2, 0);
