@@ -280,24 +280,28 @@ static void current_user_name(char *buffer, size_t size) {
     ssnprintf(buffer, size, "uid %u", (unsigned)uid);
 }
 
-/* Writes the group that owns the directory of path into buffer, or an
- * empty string when it cannot be found. */
-static void directory_group_name(const char *path, char *buffer, size_t size) {
+/* Finds the group that owns the directory of path: writes its name (or
+ * number) into buffer and its id into *gid. Returns false when the
+ * directory cannot be examined. */
+static bool directory_group(const char *path, char *buffer, size_t size,
+                            gid_t *gid) {
   char copy[PATH_MAX];
   struct stat st;
   struct group entry;
   struct group *result = NULL;
   char strings[1024];
 
-  buffer[0] = '\0';
   sstrncpy(copy, path, sizeof(copy));
   if (stat(dirname(copy), &st) != 0)
-    return;
+    return false;
+
+  *gid = st.st_gid;
   if (getgrgid_r(st.st_gid, &entry, strings, sizeof(strings), &result) == 0 &&
       result != NULL)
     ssnprintf(buffer, size, "%s", result->gr_name);
   else
     ssnprintf(buffer, size, "%u", (unsigned)st.st_gid);
+  return true;
 }
 
 /* Explains a permission error on a data API file, once for its directory
@@ -308,23 +312,37 @@ static void log_permission_denied(p2pool_node_t *node, node_file_log_t *log,
   char directory[PATH_MAX];
   char user[128];
   char group[128];
+  gid_t gid = 0;
   sstrncpy(directory, path, sizeof(directory));
   dirname(directory);
   current_user_name(user, sizeof(user));
-  directory_group_name(path, group, sizeof(group));
+  bool group_known = directory_group(path, group, sizeof(group), &gid);
 
   bool directory_denied = access(directory, X_OK) != 0 && errno == EACCES;
   c_complain_t *complaint =
       directory_denied ? &node->local_permission_log : &log->failure;
+  const char *target = directory_denied ? directory : path;
+
+  /* Joining group root would give collectd far more than these files. */
+  if (!group_known || gid == 0) {
+    c_complain(LOG_ERR, complaint,
+               "p2pool plugin: node \"%s\": cannot read %s: permission "
+               "denied. P2Pool v4.8+ makes local/ readable by its own user "
+               "and group only. Grant collectd's user \"%s\" read access with "
+               "an ACL (setfacl -m u:%s:rX and setfacl -d -m u:%s:r on %s), "
+               "or run P2Pool under a group of its own. Will retry every "
+               "interval.",
+               node->name, target, user, user, user, directory);
+    return;
+  }
 
   c_complain(LOG_ERR, complaint,
              "p2pool plugin: node \"%s\": cannot read %s: permission denied. "
              "P2Pool v4.8+ makes local/ readable by its own user and group "
-             "only. Add collectd's user \"%s\" to group \"%s\" (e.g. "
-             "usermod -aG %s %s, then restart collectd), or grant read "
-             "access with an ACL (setfacl). Will retry every interval.",
-             node->name, directory_denied ? directory : path, user,
-             group[0] ? group : "of P2Pool", group[0] ? group : "GROUP", user);
+             "only. Add collectd's user \"%s\" to group \"%s\" (usermod -aG "
+             "%s %s, then restart collectd), or grant read access with an "
+             "ACL (setfacl). Will retry every interval.",
+             node->name, target, user, group, group, user);
 }
 
 /* Logs once that a file does not exist, with its likely reason. */
@@ -372,7 +390,7 @@ static uint64_t issues_signature(const p2pool_node_issues_t *issues) {
 }
 
 /* Logs the fields a decoder rejected. The same fields again are
- * rate-limited; a different set is logged at once. */
+ * rate-limited, but a different set is logged at once. */
 static void log_issues(p2pool_node_t *node, p2pool_node_file_t file,
                        const p2pool_node_issues_t *issues) {
   node_file_log_t *log = &node->logs[file];
@@ -399,8 +417,10 @@ static void log_issues(p2pool_node_t *node, p2pool_node_file_t file,
                              i > 0 ? "; " : "", issues->items[i].field,
                              issues->items[i].detail);
 
-  c_complain(LOG_WARNING, &log->fields, "p2pool plugin: node \"%s\": %s: %s%s",
-             node->name, path, text, issues->dropped > 0 ? " (and more)" : "");
+  c_complain(LOG_WARNING, &log->fields,
+             "p2pool plugin: node \"%s\": %s: %s%s. Rejected fields keep "
+             "their last good values, and the rest of the file is read.",
+             node->name, path, text, issues->dropped > 0 ? "; and more" : "");
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -462,7 +482,7 @@ static int read_local_file(const char *path, char **text, size_t *len,
     status = -EINVAL;
     goto done;
   }
-  if (st.st_size > P2POOL_NODE_FILE_MAX_BYTES) {
+  if ((size_t)st.st_size > P2POOL_NODE_FILE_MAX_BYTES) {
     status = -EFBIG;
     goto done;
   }
@@ -556,14 +576,13 @@ static void node_read_local(p2pool_node_t *node, p2pool_node_file_t file) {
 
 static void node_read_directory(p2pool_node_t *node) {
   struct stat st;
-  char error[256];
-  const char *problem = NULL;
+  char problem[256] = "";
   if (stat(node->data_api, &st) != 0)
-    problem = sstrerror(errno, error, sizeof(error));
+    sstrerror(errno, problem, sizeof(problem));
   else if (!S_ISDIR(st.st_mode))
-    problem = "not a directory";
+    sstrncpy(problem, "not a directory", sizeof(problem));
 
-  if (problem != NULL) {
+  if (problem[0] != '\0') {
     c_complain(LOG_ERR, &node->directory_log,
                "p2pool plugin: node \"%s\": DataAPI directory %s is not "
                "usable (%s). Start P2Pool with --data-api %s --local-api. "
@@ -592,7 +611,7 @@ typedef enum {
   RESPONSE_MISSING, /* HTTP 404 */
 } node_response_t;
 
-/* Prepares this read's requests; returns how many. */
+/* Prepares this read's requests and returns how many there are. */
 static size_t node_prepare_requests(p2pool_node_t *node,
                                     p2pool_http_request_t **list,
                                     node_request_t *targets) {

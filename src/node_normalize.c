@@ -6,7 +6,7 @@
  * Doubles print with "%.3f" and come out as inf or nan when P2Pool divides
  * by zero (the share effort before the sidechain difficulty is known).
  * json-c 0.16 rejects inf and -nan as a whole-document error, even in its
- * lenient mode, which would lose every other field of the file; lenient
+ * lenient mode, which would lose every other field of the file, and lenient
  * mode accepts a bare nan but turns it into a NaN double. Before v4.17 a
  * 16-byte buffer cut doubles of 1e11 or more short, leaving a trailing '.'
  * ("12345678901234."), which strict JSON forbids. And json-c saturates
@@ -16,7 +16,6 @@
 #include "node_parse.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,25 +29,21 @@
 
 /* ---- issues ------------------------------------------------------------ */
 
-void p2pool_node_issue_add(p2pool_node_issues_t *issues, const char *field,
-                           const char *format, ...) {
+p2pool_node_issue_t *p2pool_node_issue_slot(p2pool_node_issues_t *issues,
+                                            const char *field) {
   for (size_t i = 0; i < issues->num; i++) {
     if (strcmp(issues->items[i].field, field) == 0)
-      return;
+      return NULL;
   }
 
   if (issues->num >= P2POOL_NODE_ISSUES_MAX) {
     issues->dropped++;
-    return;
+    return NULL;
   }
 
   p2pool_node_issue_t *issue = &issues->items[issues->num++];
   snprintf(issue->field, sizeof(issue->field), "%s", field);
-
-  va_list ap;
-  va_start(ap, format);
-  vsnprintf(issue->detail, sizeof(issue->detail), format, ap);
-  va_end(ap);
+  return issue;
 }
 
 /* ---- normalising the text ---------------------------------------------- */
@@ -171,7 +166,7 @@ static void normalize_token(node_buffer_t *buffer, const char *token,
     word_len = (size_t)(paren - token);
 
   if (is_non_finite(token, word_len)) {
-    p2pool_node_issue_add(issues, key[0] != '\0' ? key : "(document)",
+    P2POOL_NODE_ISSUE_ADD(issues, key[0] != '\0' ? key : "(document)",
                           "is not a finite number (%.*s)",
                           (int)(len < 24 ? len : 24), token);
     buffer_append(buffer, "null", 4);

@@ -4,7 +4,7 @@
  * The text is first normalised (node_normalize.c), then parsed strictly,
  * then every field is read with a type and range check, driven by the
  * figure table below. A bad field is reported and marked REJECTED so that
- * its last good value is kept; the rest of the file is still read.
+ * its last good value is kept, and the rest of the file is still read.
  */
 #include "node_parse.h"
 
@@ -20,11 +20,11 @@
  * digits of "%.3f": the value may be 10 or more times too small. */
 #define P2POOL_NODE_TRUNCATED_DOUBLE_MIN 1e14
 
-/* Most entries read from pool/blocks (P2Pool writes at most 51). */
+/* Maximum entries read from pool/blocks (P2Pool writes at most 51). */
 #define P2POOL_NODE_BLOCKS_MAX 1024
 
 /* The figures, indexed by p2pool_node_figure_t. Types are in
- * p2pool.types.db; the README's metric table follows this list. */
+ * p2pool.types.db, and the README's metric table follows this list. */
 static const p2pool_node_figure_info_t node_figures[P2POOL_NODE_FIGURES_NUM] = {
     [P2POOL_NODE_STRATUM_HASHRATE_15M] = {P2POOL_NODE_FILE_LOCAL_STRATUM,
                                           "hashrate_15m", P2POOL_NODE_JSON_UINT,
@@ -45,7 +45,7 @@ static const p2pool_node_figure_info_t node_figures[P2POOL_NODE_FIGURES_NUM] = {
                                     "total_stratum_shares",
                                     P2POOL_NODE_JSON_UINT, false,
                                     "stratum_shares", "", true},
-    /* v4.8, 0 if none; dispatched as an age */
+    /* v4.8, 0 if none, dispatched as an age */
     [P2POOL_NODE_LAST_SHARE_FOUND_TIME] = {P2POOL_NODE_FILE_LOCAL_STRATUM,
                                            "last_share_found_time",
                                            P2POOL_NODE_JSON_UINT, false, NULL,
@@ -101,7 +101,7 @@ static const p2pool_node_figure_info_t node_figures[P2POOL_NODE_FIGURES_NUM] = {
     [P2POOL_NODE_UPTIME] = {P2POOL_NODE_FILE_LOCAL_P2P, "uptime",
                             P2POOL_NODE_JSON_UINT, true, "uptime_seconds", "",
                             false},
-    /* v4.3; already "seconds since", not a timestamp */
+    /* v4.3, already "seconds since", not a timestamp */
     [P2POOL_NODE_ZMQ_IDLE] = {P2POOL_NODE_FILE_LOCAL_P2P, "zmq_last_active",
                               P2POOL_NODE_JSON_UINT, false, "age_seconds",
                               "last_zmq_message", false},
@@ -123,7 +123,7 @@ static const p2pool_node_figure_info_t node_figures[P2POOL_NODE_FIGURES_NUM] = {
     [P2POOL_NODE_POOL_MINERS] = {P2POOL_NODE_FILE_POOL_STATS, "miners",
                                  P2POOL_NODE_JSON_UINT, true, "miners",
                                  "recent", false},
-    /* local time the node saw the newest found block, 0 if none;
+    /* local time the node saw the newest found block, 0 if none,
      * dispatched as an age */
     [P2POOL_NODE_LAST_BLOCK_FOUND_TIME] = {P2POOL_NODE_FILE_POOL_STATS,
                                            "lastBlockFoundTime",
@@ -133,7 +133,7 @@ static const p2pool_node_figure_info_t node_figures[P2POOL_NODE_FIGURES_NUM] = {
     [P2POOL_NODE_POOL_TOTAL_HASHES] = {P2POOL_NODE_FILE_POOL_STATS,
                                        "totalHashes", P2POOL_NODE_JSON_U128,
                                        true, NULL, NULL, false},
-    /* blocks this node recorded; kept across P2Pool restarts */
+    /* blocks this node recorded, kept across P2Pool restarts */
     [P2POOL_NODE_BLOCKS_FOUND] = {P2POOL_NODE_FILE_POOL_STATS,
                                   "totalBlocksFound", P2POOL_NODE_JSON_UINT,
                                   true, "pool_blocks_found", "", true},
@@ -218,18 +218,18 @@ static int read_integer(json_object *field, const char *key, bool wide,
   if (type == json_type_string) {
     const char *text = json_object_get_string(field);
     if (!is_decimal_text(text)) {
-      p2pool_node_issue_add(issues, key, "is a string, expected an integer");
+      P2POOL_NODE_ISSUE_ADD(issues, key, "is a string, expected an integer");
       return -EINVAL;
     }
     if (!wide || p2pool_u128_from_decimal(text, &value->exact) != 0) {
-      p2pool_node_issue_add(issues, key, "is out of range (%.40s)", text);
+      P2POOL_NODE_ISSUE_ADD(issues, key, "is out of range (%.40s)", text);
       return -ERANGE;
     }
     return 0;
   }
 
   if (type != json_type_int) {
-    p2pool_node_issue_add(issues, key, "is a %s, expected an integer",
+    P2POOL_NODE_ISSUE_ADD(issues, key, "is a %s, expected an integer",
                           p2pool_json_type_name(field));
     return -EINVAL;
   }
@@ -237,7 +237,7 @@ static int read_integer(json_object *field, const char *key, bool wide,
   uint64_t number = 0;
   int status = p2pool_json_value_uint64(field, &number);
   if (status != 0) {
-    p2pool_node_issue_add(issues, key, "is negative or out of range");
+    P2POOL_NODE_ISSUE_ADD(issues, key, "is negative or out of range");
     return status;
   }
   value->exact = (p2pool_u128_t){.hi = 0, .lo = number};
@@ -251,22 +251,22 @@ static int read_double(json_object *field, const char *key,
                        p2pool_node_issues_t *issues) {
   json_type type = json_object_get_type(field);
   if (type != json_type_double && type != json_type_int) {
-    p2pool_node_issue_add(issues, key, "is a %s, expected a number",
+    P2POOL_NODE_ISSUE_ADD(issues, key, "is a %s, expected a number",
                           p2pool_json_type_name(field));
     return -EINVAL;
   }
 
   double number = 0.0;
   if (p2pool_json_value_double(field, &number) != 0 || !isfinite(number)) {
-    p2pool_node_issue_add(issues, key, "is not a finite number");
+    P2POOL_NODE_ISSUE_ADD(issues, key, "is not a finite number");
     return -ERANGE;
   }
   if (number < 0.0) {
-    p2pool_node_issue_add(issues, key, "is negative (%.3f)", number);
+    P2POOL_NODE_ISSUE_ADD(issues, key, "is negative (%.3f)", number);
     return -ERANGE;
   }
   if (type == json_type_int && number >= P2POOL_NODE_TRUNCATED_DOUBLE_MIN) {
-    p2pool_node_issue_add(issues, key,
+    P2POOL_NODE_ISSUE_ADD(issues, key,
                           "has 15 or more digits and no fraction, so P2Pool "
                           "before v4.17 may have cut it short");
     return -ERANGE;
@@ -285,7 +285,7 @@ static void read_figure(json_object *obj, p2pool_node_figure_t figure,
 
   if (!json_object_object_get_ex(obj, info->key, &field)) {
     if (info->required) {
-      p2pool_node_issue_add(&parsed->issues, info->key, "is missing");
+      P2POOL_NODE_ISSUE_ADD(&parsed->issues, info->key, "is missing");
       value->status = P2POOL_NODE_REJECTED;
     } else {
       value->status = P2POOL_NODE_ABSENT;
@@ -295,7 +295,7 @@ static void read_figure(json_object *obj, p2pool_node_figure_t figure,
 
   /* null comes from the normaliser, which reported the field already */
   if (field == NULL) {
-    p2pool_node_issue_add(&parsed->issues, info->key, "is null");
+    P2POOL_NODE_ISSUE_ADD(&parsed->issues, info->key, "is null");
     value->status = P2POOL_NODE_REJECTED;
     return;
   }
@@ -312,7 +312,7 @@ static void read_figure(json_object *obj, p2pool_node_figure_t figure,
 
   if (status == 0 && info->derive &&
       (value->exact.hi != 0 || value->exact.lo > (uint64_t)INT64_MAX)) {
-    p2pool_node_issue_add(&parsed->issues, info->key,
+    P2POOL_NODE_ISSUE_ADD(&parsed->issues, info->key,
                           "exceeds the range of a counter");
     status = -ERANGE;
   }
@@ -423,7 +423,9 @@ static bool parse_worker_entry(const char *text, node_connection_t *out) {
  * anything else becomes '_'. */
 static char label_char(char c) {
   unsigned char byte = (unsigned char)c;
-  return (byte >= 0x20 && byte <= 0x7e) ? c : '_';
+  if (byte >= 0x20 && byte <= 0x7e)
+    return c;
+  return '_';
 }
 
 /* Orders names as their type instances, so names that end up with the
@@ -476,12 +478,13 @@ static int aggregate_workers(node_connection_t *connections, size_t num,
   qsort(connections, names, sizeof(*connections), compare_connection_hashrates);
 
   parsed->workers_truncated = names > P2POOL_NODE_WORKERS_MAX;
-  size_t kept = parsed->workers_truncated ? P2POOL_NODE_WORKERS_MAX : names;
-  parsed->workers = calloc(kept, sizeof(*parsed->workers));
+  size_t workers_kept =
+      parsed->workers_truncated ? P2POOL_NODE_WORKERS_MAX : names;
+  parsed->workers = calloc(workers_kept, sizeof(*parsed->workers));
   if (parsed->workers == NULL)
     return -ENOMEM;
 
-  for (size_t i = 0; i < kept; i++) {
+  for (size_t i = 0; i < workers_kept; i++) {
     p2pool_node_worker_t *worker = &parsed->workers[i];
     for (size_t c = 0; c < connections[i].name_len; c++)
       worker->name[c] = label_char(connections[i].name[c]);
@@ -489,7 +492,7 @@ static int aggregate_workers(node_connection_t *connections, size_t num,
     worker->hashrate = connections[i].hashrate;
     worker->connections = connections[i].connections;
   }
-  parsed->workers_num = kept;
+  parsed->workers_num = workers_kept;
   return 0;
 }
 
@@ -502,7 +505,7 @@ static int read_workers(json_object *root, p2pool_node_parsed_t *parsed) {
     return 0;
   }
   if (json_object_get_type(array) != json_type_array) {
-    p2pool_node_issue_add(&parsed->issues, "workers",
+    P2POOL_NODE_ISSUE_ADD(&parsed->issues, "workers",
                           "is a %s, expected an array",
                           p2pool_json_type_name(array));
     parsed->workers_status = P2POOL_NODE_REJECTED;
@@ -523,7 +526,7 @@ static int read_workers(json_object *root, p2pool_node_parsed_t *parsed) {
   for (size_t i = 0; i < num; i++) {
     json_object *entry = json_object_array_get_idx(array, i);
     if (json_object_get_type(entry) != json_type_string) {
-      p2pool_node_issue_add(&parsed->issues, "workers",
+      P2POOL_NODE_ISSUE_ADD(&parsed->issues, "workers",
                             "entry %zu is a %s, expected a string; skipped", i,
                             p2pool_json_type_name(entry));
       continue;
@@ -531,10 +534,10 @@ static int read_workers(json_object *root, p2pool_node_parsed_t *parsed) {
     strings++;
     if (!parse_worker_entry(json_object_get_string(entry),
                             &connections[valid])) {
-      p2pool_node_issue_add(
+      P2POOL_NODE_ISSUE_ADD(
           &parsed->issues, "workers",
-          "entry %zu (\"%.40s\") is not "
-          "\"address,seconds,difficulty,hashrate,name\"; skipped",
+          "entry %zu is not address,seconds,difficulty,hashrate,name "
+          "(\"%.24s\"); skipped",
           i, json_object_get_string(entry));
       continue;
     }
@@ -565,12 +568,12 @@ static void read_peers(json_object *root, p2pool_node_parsed_t *parsed) {
   p2pool_node_value_t *value = &parsed->values[P2POOL_NODE_PEERS];
 
   if (!json_object_object_get_ex(root, "peers", &array)) {
-    p2pool_node_issue_add(&parsed->issues, "peers", "is missing");
+    P2POOL_NODE_ISSUE_ADD(&parsed->issues, "peers", "is missing");
     value->status = P2POOL_NODE_REJECTED;
     return;
   }
   if (json_object_get_type(array) != json_type_array) {
-    p2pool_node_issue_add(&parsed->issues, "peers",
+    P2POOL_NODE_ISSUE_ADD(&parsed->issues, "peers",
                           "is a %s, expected an array",
                           p2pool_json_type_name(array));
     value->status = P2POOL_NODE_REJECTED;
@@ -582,17 +585,17 @@ static void read_peers(json_object *root, p2pool_node_parsed_t *parsed) {
   for (size_t i = 0; i < num; i++) {
     json_object *entry = json_object_array_get_idx(array, i);
     if (json_object_get_type(entry) != json_type_string) {
-      p2pool_node_issue_add(&parsed->issues, "peers",
+      P2POOL_NODE_ISSUE_ADD(&parsed->issues, "peers",
                             "entry %zu is a %s, expected a string; not counted",
                             i, p2pool_json_type_name(entry));
       continue;
     }
     strings++;
     if (!is_peer_entry(json_object_get_string(entry))) {
-      p2pool_node_issue_add(
+      P2POOL_NODE_ISSUE_ADD(
           &parsed->issues, "peers",
-          "entry %zu (\"%.40s\") is not "
-          "\"I|O,seconds,ping,software,height,address\"; counted anyway",
+          "entry %zu is not I|O,seconds,ping,software,height,address "
+          "(\"%.16s\"); counted",
           i, json_object_get_string(entry));
     }
   }
@@ -613,7 +616,7 @@ static bool read_block(json_object *entry, size_t index, node_block_t *block,
 
   if (json_object_get_type(entry) != json_type_object) {
     snprintf(field, sizeof(field), "[%zu]", index);
-    p2pool_node_issue_add(issues, field, "is a %s, expected an object",
+    P2POOL_NODE_ISSUE_ADD(issues, field, "is a %s, expected an object",
                           p2pool_json_type_name(entry));
     return false;
   }
@@ -624,7 +627,7 @@ static bool read_block(json_object *entry, size_t index, node_block_t *block,
     json_object *value = NULL;
     snprintf(field, sizeof(field), "[%zu].%s", index, keys[k]);
     if (!json_object_object_get_ex(entry, keys[k], &value) || value == NULL) {
-      p2pool_node_issue_add(issues, field, "is missing");
+      P2POOL_NODE_ISSUE_ADD(issues, field, "is missing");
       return false;
     }
     p2pool_node_value_t decoded = {0};
@@ -772,7 +775,7 @@ int p2pool_node_parse(p2pool_node_file_t file, const char *text, size_t len,
     return -EINVAL;
   }
   if (len > P2POOL_NODE_FILE_MAX_BYTES) {
-    snprintf(err, err_size, "the file is larger than %d bytes",
+    snprintf(err, err_size, "the file is larger than %zu bytes",
              P2POOL_NODE_FILE_MAX_BYTES);
     return -EINVAL;
   }

@@ -17,12 +17,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Largest data API file read. A node with ten thousand stratum connections
  * writes about 1 MB of local/stratum. */
-#define P2POOL_NODE_FILE_MAX_BYTES (4 * 1024 * 1024)
+#define P2POOL_NODE_FILE_MAX_BYTES ((size_t)4 * 1024 * 1024)
 
-/* Most distinct worker names kept from one local/stratum file. */
+/* Maximum distinct worker names kept from one local/stratum file. */
 #define P2POOL_NODE_WORKERS_MAX 4096
 
 /* Worker names become type instances, which collectd caps at 127 bytes. */
@@ -31,10 +32,10 @@
 /* Type instance of workers that logged in with an empty name. */
 #define P2POOL_NODE_UNNAMED_WORKER "unnamed"
 
-/* Issues kept per decoded file; further ones are only counted. */
+/* Maximum issues kept per decoded file. Further ones are only counted. */
 #define P2POOL_NODE_ISSUES_MAX 8
 #define P2POOL_NODE_ISSUE_FIELD_MAX_BYTES 48
-#define P2POOL_NODE_ISSUE_DETAIL_MAX_BYTES 112
+#define P2POOL_NODE_ISSUE_DETAIL_MAX_BYTES 128
 
 /* Data API files the plugin reads. */
 typedef enum {
@@ -135,7 +136,7 @@ typedef enum {
 
 typedef struct {
   p2pool_node_status_t status;
-  /* Exact value of integer fields (128-bit ones included); the double is
+  /* Exact value of integer fields, 128-bit ones included. The double is
    * the value itself for fractional fields and an approximation otherwise. */
   p2pool_u128_t exact;
   double value;
@@ -227,7 +228,7 @@ typedef struct {
   int64_t derive_value; /* DERIVE figures */
 } p2pool_node_sample_t;
 
-/* Most samples p2pool_node_collect writes, besides one per worker. */
+/* Maximum samples p2pool_node_collect writes, besides one per worker. */
 #define P2POOL_NODE_SAMPLES_MAX                                                \
   (P2POOL_NODE_FIGURES_NUM + P2POOL_NODE_FILES_NUM + 4)
 
@@ -259,9 +260,20 @@ int p2pool_node_effort(p2pool_u128_t end_total_hashes,
 char *p2pool_node_normalize(const char *text, size_t len, size_t *out_len,
                             p2pool_node_issues_t *issues);
 
-/* Adds an issue for field unless one is recorded for it already. */
-void p2pool_node_issue_add(p2pool_node_issues_t *issues, const char *field,
-                           const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Returns a new issue for field with its field name set, or NULL when
+ * field has an issue already or the list is full (then it counts the issue
+ * as dropped). */
+p2pool_node_issue_t *p2pool_node_issue_slot(p2pool_node_issues_t *issues,
+                                            const char *field);
+
+/* Adds an issue for field, its detail formatted like printf, unless field
+ * has one already. A macro rather than a variadic function, so snprintf
+ * checks the format. */
+#define P2POOL_NODE_ISSUE_ADD(issues, field, ...)                              \
+  do {                                                                         \
+    p2pool_node_issue_t *issue_ = p2pool_node_issue_slot((issues), (field));   \
+    if (issue_ != NULL)                                                        \
+      snprintf(issue_->detail, sizeof(issue_->detail), __VA_ARGS__);           \
+  } while (0)
 
 #endif /* P2POOL_NODE_PARSE_H */

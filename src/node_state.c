@@ -26,7 +26,7 @@ static int u128_compare(p2pool_u128_t a, p2pool_u128_t b) {
   return 0;
 }
 
-/* Subtracts b from a; the caller ensures a >= b. */
+/* Subtracts b from a. The caller ensures a >= b. */
 static p2pool_u128_t u128_subtract(p2pool_u128_t a, p2pool_u128_t b) {
   p2pool_u128_t result = {.hi = a.hi - b.hi, .lo = a.lo - b.lo};
   if (a.lo < b.lo)

@@ -7,6 +7,7 @@ newline, into a temporary name beside the target, then renamed over it.
 """
 
 import contextlib
+import grp
 import http.server
 import itertools
 import os
@@ -586,46 +587,70 @@ def test_stale_file_shows_its_age(data_api):
                       type_instance="network_stats") < 60
 
 
-def test_permission_denied_names_the_fix(data_api):
+@pytest.mark.parametrize("group", ["daemon", "root"])
+def test_permission_denied_names_the_fix(data_api, group):
     """P2Pool v4.8+ makes local/ 0750 and its files 0640."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give local/ to another group and to run "
+                    "collectd as an unprivileged user")
+    if shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv to run collectd as an unprivileged user")
+
     write_layout(data_api, "current")
+    local = os.path.join(data_api, "local")
+    gid = grp.getgrnam(group).gr_gid
     for relative in ("local/stratum", "local/p2p", "local/miner",
                      "local/console"):
+        os.chown(os.path.join(data_api, relative), 0, gid)
         os.chmod(os.path.join(data_api, relative), 0o640)
-    os.chmod(os.path.join(data_api, "local"), 0o750)
+    os.chown(local, 0, gid)
+    os.chmod(local, 0o750)
 
-    run_as = None
-    if os.geteuid() == 0:
-        # root reads any file, so run collectd as an unprivileged user
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv to drop privileges")
-        run_as = "nobody"
-        expected_user = "nobody"
+    # root reads any file, so collectd runs as nobody, who is in neither group
+    with running_collectd(node_block(data_api), run_as="nobody") as collectd:
+        metrics = collectd.wait_for(all_of(
+            has("collectd_p2pool_hashrate", "pool"),
+            lambda m: (metric(m, "collectd_p2pool_api_requests_total",
+                              type_instance="local_stratum-blocked") or 0)
+            >= 2))
+        assert metric(metrics, "collectd_p2pool_hashrate",
+                      type_instance="stratum_15m") is None
+        log = collectd.log()
+
+    # one line for the directory, not one per file
+    assert f"cannot read {local}: permission denied" in log
+    assert "local/stratum: permission denied" not in log
+    if group == "root":
+        # joining group root would be bad advice
+        assert 'Grant collectd\'s user "nobody" read access with an ACL' in log
+        assert "usermod" not in log
     else:
-        # the test user owns the files: take their read permission away
-        os.chmod(os.path.join(data_api, "local"), 0o000)
-        expected_user = pwd.getpwuid(os.geteuid()).pw_name
+        assert 'Add collectd\'s user "nobody" to group "daemon"' in log
+        assert "usermod -aG daemon nobody" in log
+    # rate-limited: not once per interval
+    assert log.count("permission denied") <= 3
 
+
+def test_permission_denied_as_test_user(data_api):
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file; test_permission_denied_names_the_fix "
+                    "drops privileges instead")
+    write_layout(data_api, "current")
+    local = os.path.join(data_api, "local")
+    os.chmod(local, 0o000)  # a mode the test user cannot read
     try:
-        with running_collectd(node_block(data_api), run_as=run_as) as collectd:
-            metrics = collectd.wait_for(all_of(
+        with running_collectd(node_block(data_api)) as collectd:
+            collectd.wait_for(all_of(
                 has("collectd_p2pool_hashrate", "pool"),
                 lambda m: (metric(m, "collectd_p2pool_api_requests_total",
                                   type_instance="local_stratum-blocked") or 0)
                 >= 2))
-            assert metric(metrics, "collectd_p2pool_hashrate",
-                          type_instance="stratum_15m") is None
             log = collectd.log()
     finally:
-        os.chmod(os.path.join(data_api, "local"), 0o755)
-
-    # one line for the directory, not one per file
-    assert f"cannot read {data_api}/local: permission denied" in log
-    assert "local/stratum: permission denied" not in log
-    assert f'Add collectd\'s user "{expected_user}" to group' in log
-    assert "setfacl" in log
-    # rate-limited: not once per interval
-    assert log.count("permission denied") <= 3
+        os.chmod(local, 0o755)
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    assert f"cannot read {local}: permission denied" in log
+    assert f'collectd\'s user "{user}"' in log
 
 
 # ---- configuration -------------------------------------------------------
