@@ -39,8 +39,9 @@ _temporary_suffix = itertools.count(1)
 
 
 def plugin_path():
-    path = os.environ.get("P2POOL_PLUGIN",
-                          os.path.join(REPO, ".libs", "p2pool.so"))
+    build = os.environ.get("P2POOL_BUILD_DIR", REPO)
+    path = os.environ.get("P2POOL_PLUGIN_SO",
+                          os.path.join(build, ".libs", "p2pool.so"))
     if not os.path.exists(path):
         pytest.skip(f"{path} is not built; run make first")
     return path
