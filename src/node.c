@@ -217,7 +217,7 @@ static int node_validate(p2pool_node_t *node) {
           node->name);
     return -EINVAL;
   }
-  if (node->interval != 0 && node->timeout > node->interval) {
+  if (node->is_url && node->interval != 0 && node->timeout > node->interval) {
     ERROR("p2pool plugin: <Node \"%s\">: Timeout %.3g s is longer than "
           "Interval %.3g s; a read must end before the next one starts.",
           node->name, CDTIME_T_TO_DOUBLE(node->timeout),
@@ -817,7 +817,7 @@ static int node_start(p2pool_node_t *node) {
   if (node->timeout == 0)
     node->timeout = NODE_DEFAULT_TIMEOUT < node->interval ? NODE_DEFAULT_TIMEOUT
                                                           : node->interval;
-  if (node->timeout > node->interval) {
+  if (node->is_url && node->timeout > node->interval) {
     ERROR("p2pool plugin: <Node \"%s\">: Timeout %.3g s is longer than "
           "collectd's interval %.3g s; set a shorter Timeout or an Interval.",
           node->name, CDTIME_T_TO_DOUBLE(node->timeout),
