@@ -66,8 +66,9 @@ typedef struct {
   double raffle_1h;
   double raffle_24h;
 
-  /* Share drought notifications (notify.c). */
+  /* Share drought and payout notifications (notify.c). */
   p2pool_drought_t drought;
+  p2pool_payout_watch_t payout_watch;
 } p2pool_wallet_state_t;
 
 typedef struct {

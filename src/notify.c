@@ -217,18 +217,47 @@ void p2pool_notify_shutdown(void) {
   thread_started = false;
 }
 
-void p2pool_notify_payout(const p2pool_wallet_t *wallet,
-                          uint64_t amount_atomic_units, uint64_t main_height) {
+void p2pool_notify_prime_payouts(void) {
+  for (size_t i = 0; i < p2pool_g.wallets_num; i++) {
+    p2pool_wallet_t *wallet = p2pool_g.wallets[i];
+    if (wallet->observer == NULL)
+      continue;
+
+    pthread_mutex_lock(&wallet->observer->lock);
+    const p2pool_payout_ledger_t *ledger = &wallet->state.payouts;
+    uint64_t ignored;
+    p2pool_payout_watch_check(&wallet->state.payout_watch,
+                              ledger->history_loaded, ledger->count,
+                              ledger->amount, &ignored);
+    pthread_mutex_unlock(&wallet->observer->lock);
+  }
+}
+
+void p2pool_notify_check_payouts(p2pool_wallet_t *wallet) {
+  const p2pool_payout_ledger_t *ledger = &wallet->state.payouts;
+  uint64_t amount_atomic_units = 0;
+  uint64_t payouts = p2pool_payout_watch_check(
+      &wallet->state.payout_watch, ledger->history_loaded, ledger->count,
+      ledger->amount, &amount_atomic_units);
+  if (payouts == 0)
+    return;
+
   char amount[32];
   p2pool_format_xmr(amount_atomic_units, amount, sizeof(amount));
-
   pending_t pending = pending_begin(NOTIF_OKAY, wallet->name, "payouts", NULL);
-  ssnprintf(pending.message, sizeof(pending.message),
-            "Wallet \"%s\" received a payout of %s XMR in Monero block "
-            "%" PRIu64 ".",
-            wallet->name, amount, main_height);
+  if (payouts == 1)
+    ssnprintf(pending.message, sizeof(pending.message),
+              "Wallet \"%s\" received a payout of %s XMR in Monero block "
+              "%" PRIu64 ".",
+              wallet->name, amount, ledger->newest_height);
+  else
+    ssnprintf(pending.message, sizeof(pending.message),
+              "Wallet \"%s\" received %" PRIu64 " payouts, %s XMR in all; "
+              "the newest in Monero block %" PRIu64 ".",
+              wallet->name, payouts, amount, ledger->newest_height);
+  pending_add_unsigned(&pending, "payouts", payouts);
   pending_add_unsigned(&pending, "amount_atomic_units", amount_atomic_units);
-  pending_add_unsigned(&pending, "main_height", main_height);
+  pending_add_unsigned(&pending, "main_height", ledger->newest_height);
   enqueue(&pending);
 }
 

@@ -25,10 +25,16 @@ int p2pool_notify_init(void);
  * from shutdown after every thread that queues notifications was joined. */
 void p2pool_notify_shutdown(void);
 
-/* A new payout to a wallet (not one read with the history at first start).
- * OKAY; plugin instance the wallet, type "payouts". */
-void p2pool_notify_payout(const p2pool_wallet_t *wallet,
-                          uint64_t amount_atomic_units, uint64_t main_height);
+/* Records the payout totals of every wallet, so payouts counted while
+ * collectd was down are announced at the first poll. Called from init after
+ * the saved state was loaded. */
+void p2pool_notify_prime_payouts(void);
+
+/* Checks a wallet's payout totals after a poll: OKAY for new payouts,
+ * whichever source counted them (REST poll or event stream); plugin instance
+ * the wallet, type "payouts". The history read at the first start is not
+ * announced. Called with the wallet's observer lock held. */
+void p2pool_notify_check_payouts(p2pool_wallet_t *wallet);
 
 /* A Monero block found by the pool, seen on an observer's event stream;
  * wallets_paid counts the configured wallets its coinbase paid. OKAY; plugin

@@ -60,6 +60,25 @@ p2pool_transition_t p2pool_drought_check(p2pool_drought_t *drought,
   return P2POOL_TRANSITION_NONE;
 }
 
+uint64_t p2pool_payout_watch_check(p2pool_payout_watch_t *watch,
+                                   bool history_loaded, uint64_t count,
+                                   uint64_t amount, uint64_t *new_amount) {
+  *new_amount = 0;
+  if (!history_loaded)
+    return 0;
+
+  bool rebase =
+      !watch->primed || count < watch->count || amount < watch->amount;
+  uint64_t new_count = rebase ? 0 : count - watch->count;
+  if (new_count > 0)
+    *new_amount = amount - watch->amount;
+
+  watch->primed = true;
+  watch->count = count;
+  watch->amount = amount;
+  return new_count;
+}
+
 p2pool_transition_t p2pool_blocked_check(p2pool_blocked_t *blocked,
                                          uint64_t blocked_total,
                                          uint64_t responses_total) {

@@ -66,6 +66,23 @@ p2pool_transition_t p2pool_drought_check(p2pool_drought_t *drought,
                                          const p2pool_drought_input_t *input,
                                          p2pool_drought_figures_t *figures);
 
+/* Payout totals of one wallet as the previous check saw them. */
+typedef struct {
+  bool primed;     /* totals recorded at least once */
+  uint64_t count;  /* lifetime payouts */
+  uint64_t amount; /* lifetime atomic units */
+} p2pool_payout_watch_t;
+
+/* Compares a wallet's lifetime payout totals with the previous check and
+ * returns how many payouts are new, writing their amount to *new_amount.
+ * Whatever the source that counted them (a REST poll, the event stream),
+ * each payout is announced once. The first check with the history loaded
+ * only records the totals, so the history read at the first start is not
+ * announced. Totals that went down (replaced by saved ones) only rebase. */
+uint64_t p2pool_payout_watch_check(p2pool_payout_watch_t *watch,
+                                   bool history_loaded, uint64_t count,
+                                   uint64_t amount, uint64_t *new_amount);
+
 /* Blocked state of one observer. */
 typedef struct {
   bool active;             /* the observer was announced as blocked */

@@ -240,13 +240,10 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
      * that ignores from_height sends those rows again. */
     if (!first_read && payouts[i].main_height < ledger->cursor_height)
       continue;
+    if (p2pool_payout_ledger_add(ledger, &payouts[i]) > 0)
+      counted++;
     if (payouts[i].main_height > highest)
       highest = payouts[i].main_height;
-    if (p2pool_payout_ledger_add(ledger, &payouts[i]) <= 0)
-      continue;
-    counted++;
-    if (!first_read)
-      p2pool_notify_payout(wallet, payouts[i].amount, payouts[i].main_height);
   }
   p2pool_payout_ledger_confirm(ledger, highest);
   ledger->history_loaded = true;
@@ -433,15 +430,19 @@ static int poll_pool_info(poll_state_t *poll, cdtime_t deadline) {
   return status;
 }
 
-/* Raises or clears the blocked and share drought notifications. */
+/* Queues the notifications of payouts, share droughts and a blocked
+ * observer. */
 static void check_notifications(p2pool_observer_t *observer) {
   cdtime_t now = cdtime();
 
   pthread_mutex_lock(&observer->lock);
   bool responded = p2pool_notify_check_observer(observer);
-  /* Without responses the last share time is stale, not old. */
-  for (size_t i = 0; responded && i < observer->wallets_num; i++)
-    p2pool_notify_check_drought(observer->wallets[i], now);
+  for (size_t i = 0; i < observer->wallets_num; i++) {
+    p2pool_notify_check_payouts(observer->wallets[i]);
+    /* Without responses the last share time is stale, not old. */
+    if (responded)
+      p2pool_notify_check_drought(observer->wallets[i], now);
+  }
   pthread_mutex_unlock(&observer->lock);
 }
 

@@ -57,8 +57,10 @@ static int p2pool_init(void) {
   curl_initialized = true;
 
   int status = p2pool_store_init();
-  if (status == 0)
+  if (status == 0) {
+    p2pool_notify_prime_payouts();
     status = p2pool_notify_init();
+  }
   if (status == 0)
     status = start_observers();
   if (status == 0)

@@ -198,6 +198,59 @@ static void drought_future_share_age_zero(void **state) {
   assert_close(figures.age_seconds, 0.0);
 }
 
+static void payouts_history_not_announced(void **state) {
+  (void)state;
+  p2pool_payout_watch_t watch = {0};
+  uint64_t amount = 99;
+
+  /* Before the history is read nothing counts, not even priming. */
+  assert_int_equal(p2pool_payout_watch_check(&watch, false, 2, 500, &amount),
+                   0);
+  assert_int_equal(amount, 0);
+  assert_false(watch.primed);
+
+  /* The history read at the first start. */
+  assert_int_equal(p2pool_payout_watch_check(&watch, true, 40, 9000, &amount),
+                   0);
+  assert_true(watch.primed);
+  assert_int_equal(watch.count, 40);
+  assert_int_equal(watch.amount, 9000);
+}
+
+static void payouts_new_announced_once(void **state) {
+  (void)state;
+  p2pool_payout_watch_t watch = {0};
+  uint64_t amount = 0;
+  p2pool_payout_watch_check(&watch, true, 40, 9000, &amount);
+
+  assert_int_equal(p2pool_payout_watch_check(&watch, true, 41, 9250, &amount),
+                   1);
+  assert_int_equal(amount, 250);
+  assert_int_equal(p2pool_payout_watch_check(&watch, true, 41, 9250, &amount),
+                   0);
+  assert_int_equal(amount, 0);
+
+  /* Two blocks between polls. */
+  assert_int_equal(p2pool_payout_watch_check(&watch, true, 43, 9700, &amount),
+                   2);
+  assert_int_equal(amount, 450);
+}
+
+static void payouts_lower_totals_rebase(void **state) {
+  (void)state;
+  p2pool_payout_watch_t watch = {0};
+  uint64_t amount = 0;
+  p2pool_payout_watch_check(&watch, true, 40, 9000, &amount);
+
+  /* Saved totals replaced the live ones. */
+  assert_int_equal(p2pool_payout_watch_check(&watch, true, 30, 7000, &amount),
+                   0);
+  assert_int_equal(watch.count, 30);
+  assert_int_equal(p2pool_payout_watch_check(&watch, true, 31, 7100, &amount),
+                   1);
+  assert_int_equal(amount, 100);
+}
+
 static void blocked_begins_and_recovers(void **state) {
   (void)state;
   p2pool_blocked_t blocked = {0};
@@ -307,6 +360,9 @@ int main(void) {
       cmocka_unit_test(drought_unknown_inputs_quiet),
       cmocka_unit_test(drought_threshold_floor),
       cmocka_unit_test(drought_future_share_age_zero),
+      cmocka_unit_test(payouts_history_not_announced),
+      cmocka_unit_test(payouts_new_announced_once),
+      cmocka_unit_test(payouts_lower_totals_rebase),
       cmocka_unit_test(blocked_begins_and_recovers),
       cmocka_unit_test(blocked_counter_reset_rebases),
       cmocka_unit_test(format_xmr_cases),
