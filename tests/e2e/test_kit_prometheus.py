@@ -75,19 +75,21 @@ def load_rules():
     return {rule["alert"]: rule for group in document["groups"] for rule in group["rules"]}
 
 
-def plugin_config(url, wallets):
-    text = observer_block("mini", url, Interval=INTERVAL, Timeout=INTERVAL)
+def plugin_config(url, wallets, **options):
+    text = observer_block("mini", url, Interval=INTERVAL, Timeout=INTERVAL, **options)
     for name, address in wallets:
         text += wallet_block(name, address, "mini")
     return text
 
 
 def start_pair(fake_observer, collectd_factory, prometheus_factory):
-    """Start collectd watching both fixture wallets as rig1 and rig2, and
-    Prometheus scraping it; wait until Prometheus has the wallet figures."""
+    """Start collectd watching both fixture wallets as rig1 and rig2 and
+    following the event stream, and Prometheus scraping it; wait until
+    Prometheus has the wallet figures."""
     addresses = fake_observer.data.addresses()
     collectd = collectd_factory(plugin_config(
-        fake_observer.url, [("rig1", addresses[0]), ("rig2", addresses[1])])).start()
+        fake_observer.url, [("rig1", addresses[0]), ("rig2", addresses[1])],
+        Events=True, EventsURL=fake_observer.events_url)).start()
     collectd.wait_for("collectd_p2pool_payouts_total", {"p2pool": "rig1"}, lambda v: v > 0)
     prometheus = prometheus_factory(["127.0.0.1:%d" % collectd.port])
     prometheus.wait_for('collectd_p2pool_hashrate{type="window"}',
@@ -347,7 +349,7 @@ def substitute(expr):
 def test_dashboard_queries_return_data(fake_observer, collectd_factory, prometheus_factory):
     """A dashboard query returns data whenever each series selector in it
     does on its own. Selectors of sources this test does not configure
-    (node, prices, raffle, events) return nothing and exempt their query."""
+    (node, prices, raffle) return nothing and exempt their query."""
     _, prometheus = start_pair(fake_observer, collectd_factory, prometheus_factory)
     time.sleep(scaled(20))  # enough samples for rate() over 15 s and increase() over 30 s
 
@@ -362,7 +364,7 @@ def test_dashboard_queries_return_data(fake_observer, collectd_factory, promethe
         if not prometheus.query(query):
             empty.append("%s: %s" % (title, query))
     assert empty == []
-    assert len(checked) >= 15, checked
+    assert len(checked) >= 22, checked
 
 
 def test_dashboard_variables(fake_observer, collectd_factory, prometheus_factory):
@@ -375,4 +377,5 @@ def test_dashboard_variables(fake_observer, collectd_factory, prometheus_factory
 
     assert values("wallet") == ["rig1", "rig2"]
     assert values("observer") == ["mini"]
+    prometheus.wait_for("collectd_p2pool_websocket_connected == 1")
     assert len(values("instance")) == 1
