@@ -78,7 +78,9 @@ typedef struct {
  * Whatever the source that counted them (a REST poll, the event stream),
  * each payout is announced once. The first check with the history loaded
  * only records the totals, so the history read at the first start is not
- * announced. Totals that went down (replaced by saved ones) only rebase. */
+ * announced. Totals that went down (replaced by saved ones) only rebase.
+ * NOTE: saved totals merged in later that raise the count (a Redis that was
+ * unreachable at start) are announced as new payouts. */
 uint64_t p2pool_payout_watch_check(p2pool_payout_watch_t *watch,
                                    bool history_loaded, uint64_t count,
                                    uint64_t amount, uint64_t *new_amount);
