@@ -21,6 +21,13 @@ from collectd_runner import VALGRIND, CollectdError, scaled
 from p2pool_config import observer_block, wallet_block
 
 INTERVAL = 2 if VALGRIND else 1
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EVENT_FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures", "events")
+
+# The wallet that the event fixtures pay in found_block.json and that mined
+# the block of orphaned_block.json; the fake observer does not know it.
+STREAM_WALLET = ("4RigoY1P6ErC7avcEQCciNy2Qh5zeQCzmRe1WZcSD1dKzJsBY3dnD62wHdeDRDfb"
+                 "rF91mr54VGFXiJgYBr1pFuPCZNvCGkv")
 
 _NOTIFICATION_RE = re.compile(
     r"Notification: severity = (?P<severity>\w+)"
@@ -256,3 +263,64 @@ def test_notification_exec_consumer(fake_observer, collectd_factory, exec_dir):
     assert "PluginInstance: rig1" in headers.splitlines()
     assert "TypeInstance: last_share" in headers.splitlines()
     assert message.startswith('Wallet "rig1" has found no share for ')
+
+
+def event_fixture(name):
+    with open(os.path.join(EVENT_FIXTURES, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def start_with_stream(fake_observer, collectd_factory):
+    """Start collectd with rig1 (STREAM_WALLET) on observer "mini" and its
+    event stream, and wait until the stream is connected."""
+    text = observer_block("mini", fake_observer.url, Interval=INTERVAL, Timeout=INTERVAL,
+                          Events=True, EventsURL=fake_observer.events_url)
+    text += wallet_block("rig1", STREAM_WALLET, "mini")
+    collectd = collectd_factory(text).start()
+    collectd.wait_for("collectd_p2pool_websocket_connected", {"p2pool": "mini"},
+                      lambda v: v == 1)
+    collectd.wait_for("collectd_p2pool_payouts_total", {"p2pool": "rig1"})
+    return collectd
+
+
+def test_stream_payout_notification(fake_observer, collectd_factory):
+    """A payout counted from a found_block event is announced as well."""
+    collectd = start_with_stream(fake_observer, collectd_factory)
+
+    fake_observer.events.send_text(event_fixture("found_block.json"))
+    found = wait_for_notification(collectd, severity="OKAY", plugin_instance="rig1",
+                                  type="payouts")
+    assert found[0]["message"] == (
+        'Wallet "rig1" received a payout of 0.002718281828 XMR in Monero block 3712002.')
+
+    fake_observer.events.send_text(event_fixture("found_block.json"))
+    time.sleep(scaled(3 * INTERVAL))
+    assert len(notifications(collectd, type="payouts")) == 1
+
+
+def events_notify_wired():
+    with open(os.path.join(REPO_ROOT, "src", "events.c"), encoding="utf-8") as f:
+        return "p2pool_notify_found_block" in f.read()
+
+
+def test_found_and_orphaned_notifications(fake_observer, collectd_factory):
+    if not events_notify_wired():
+        pytest.skip("src/events.c does not call p2pool_notify_found_block yet")
+    collectd = start_with_stream(fake_observer, collectd_factory)
+
+    fake_observer.events.send_text(event_fixture("found_block.json"))
+    fake_observer.events.send_text(event_fixture("orphaned_block.json"))
+    found = wait_for_notification(collectd, severity="OKAY", plugin_instance="mini",
+                                  type="blocks", type_instance="found")
+    assert found[0]["message"] == (
+        'The pool on observer "mini" found Monero block 3712002; it paid 1 of the '
+        "configured wallets.")
+    orphaned = wait_for_notification(collectd, severity="WARNING", plugin_instance="rig1",
+                                     type="blocks", type_instance="orphaned")
+    assert orphaned[0]["message"] == (
+        'The Monero block 3711998 found by wallet "rig1" was orphaned; its reward is lost.')
+
+    # A repeated event is no new block.
+    fake_observer.events.send_text(event_fixture("found_block.json"))
+    time.sleep(scaled(3 * INTERVAL))
+    assert len(notifications(collectd, type="blocks", type_instance="found")) == 1
