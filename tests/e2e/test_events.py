@@ -27,6 +27,9 @@ import websockets
 import websockets.server
 
 REPO = Path(__file__).resolve().parents[2]
+BUILD_DIR = Path(os.environ.get("P2POOL_BUILD_DIR", REPO))
+PLUGIN_SO = Path(os.environ.get("P2POOL_PLUGIN_SO",
+                                BUILD_DIR / ".libs" / "p2pool.so"))
 FIXTURES = REPO / "tests" / "fixtures" / "events"
 COLLECTD = "/usr/sbin/collectd"
 SYSTEM_PLUGIN_DIR = Path("/usr/lib/collectd")
@@ -224,7 +227,7 @@ class Collectd:
         plugin_dir.mkdir(exist_ok=True)
         for name in ("write_prometheus.so", "logfile.so"):
             shutil.copy(SYSTEM_PLUGIN_DIR / name, plugin_dir / name)
-        shutil.copy(REPO / ".libs" / "p2pool.so", plugin_dir / "p2pool.so")
+        shutil.copy(PLUGIN_SO, plugin_dir / "p2pool.so")
 
         wallet_block = ""
         if wallets:
