@@ -30,10 +30,10 @@ void p2pool_notify_shutdown(void);
  * the saved state was loaded. */
 void p2pool_notify_prime_payouts(void);
 
-/* Checks a wallet's payout totals after a poll: OKAY for new payouts,
- * whichever source counted them (REST poll or event stream); plugin instance
- * the wallet, type "payouts". The history read at the first start is not
- * announced. Called with the wallet's observer lock held. */
+/* Checks a wallet's payout totals after a poll and sends OKAY for new
+ * payouts, whichever source counted them (REST poll or event stream). The
+ * plugin instance is the wallet, the type "payouts". The history read at the
+ * first start is not announced. Called with the wallet's observer lock held. */
 void p2pool_notify_check_payouts(p2pool_wallet_t *wallet);
 
 /* A Monero block found by the pool, seen on an observer's event stream;

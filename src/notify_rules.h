@@ -55,10 +55,10 @@ typedef struct {
   double threshold_seconds; /* age at which the drought starts */
 } p2pool_drought_figures_t;
 
-/* Updates a wallet's drought state after a poll and tells whether a drought
- * began or ended. The expected time between shares is the side chain
+/* Updates a wallet's drought state after a poll and returns whether a
+ * drought began or ended. The expected time between shares is the side chain
  * difficulty divided by the wallet's hashrate. When the hashrate drops to 0
- * (the window holds no share of the wallet) the last positive hashrate stays
+ * (the window contains no share of the wallet) the last positive hashrate stays
  * the reference, so a long drought remains visible. A drought ends only with
  * a newer share that is not itself overdue, never because the threshold
  * moved. */
@@ -88,7 +88,7 @@ uint64_t p2pool_payout_watch_check(p2pool_payout_watch_t *watch,
 /* Blocked state of one observer. */
 typedef struct {
   bool active;             /* the observer was announced as blocked */
-  uint64_t blocked_seen;   /* requests answered by a bot filter, so far */
+  uint64_t blocked_seen;   /* requests that got a bot-filter page, so far */
   uint64_t responses_seen; /* requests with a real response, so far */
 } p2pool_blocked_t;
 
