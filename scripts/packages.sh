@@ -21,8 +21,9 @@ P2POOL_TEST_PACKAGES=(
   "${P2POOL_BUILD_PACKAGES[@]}"
   "${P2POOL_RUN_PACKAGES[@]}"
   libcmocka-dev valgrind
-  redis-server python3-pytest
+  redis-server python3-pytest openssl
   clang-format clang-tidy cppcheck
+  prometheus nix-bin python3-yaml
 )
 
 # Prints the packages of the arguments that are not installed.
@@ -56,5 +57,5 @@ p2pool_install_packages() {
 
   echo "Installing Debian packages: ${missing[*]}"
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
