@@ -110,6 +110,7 @@ struct p2pool_observer_s {
 
   /* Guards everything below, and the state of this observer's wallets. */
   pthread_mutex_t lock;
+  bool sync_initialized; /* lock, poll_wanted and clock are initialised */
   bool pool_valid;
   p2pool_pool_info_t pool;
   p2pool_event_counters_t counters;
@@ -123,7 +124,9 @@ struct p2pool_observer_s {
   bool poller_started;
   pthread_cond_t poll_wanted;
   bool poll_requested;
+  bool polling;
   bool stopping;
+  void *poll_state; /* observer.c's per-wallet bookkeeping */
   p2pool_http_client_t *http;
 
   p2pool_events_t *events_client; /* NULL unless Events is true */

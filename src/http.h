@@ -21,6 +21,9 @@
 #define P2POOL_HTTP_BODY_MAX_BYTES (64 * 1024 * 1024)
 /* Most connections one client opens to one host. */
 #define P2POOL_HTTP_HOST_CONNECTIONS_MAX 32
+/* Most transfers one client runs at once; further requests of a batch wait
+ * for a free slot, so a batch of thousands stays small in memory. */
+#define P2POOL_HTTP_TRANSFERS_MAX 64
 
 typedef enum {
   P2POOL_OUTCOME_OK = 0,
@@ -40,15 +43,22 @@ typedef struct {
   const char *user_agent; /* required: the observers deny an empty one */
   bool verify_peer;
   bool verify_host;
-  const char *ca_cert; /* NULL: the system store */
+  const char *ca_cert;   /* NULL: the system store */
   size_t body_max_bytes; /* 0: P2POOL_HTTP_BODY_MAX_BYTES */
 } p2pool_http_options_t;
 
-typedef struct p2pool_http_request_s {
+typedef struct p2pool_http_request_s p2pool_http_request_t;
+
+/* Called from p2pool_http_run as soon as a request has finished and been
+ * classified. It may consume the body and call p2pool_http_request_reset. */
+typedef void (*p2pool_http_done_cb)(p2pool_http_request_t *request);
+
+struct p2pool_http_request_s {
   /* Set by the caller. */
   char url[2048];
   const char *endpoint;        /* health label, e.g. "miner_info" */
   struct curl_slist *headers;  /* extra headers, owned by the caller */
+  p2pool_http_done_cb on_done; /* optional */
   void *user_data;
 
   /* Set by p2pool_http_run. */
@@ -62,16 +72,16 @@ typedef struct p2pool_http_request_s {
   p2pool_outcome_t outcome;
 
   /* Private. */
-  CURL *easy;
   size_t body_cap;
   size_t body_max;
-} p2pool_http_request_t;
+  bool done;
+};
 
 typedef struct p2pool_http_client_s p2pool_http_client_t;
 
 /* Creates a client. The options' strings are copied. */
-p2pool_http_client_t *p2pool_http_client_create(
-    const p2pool_http_options_t *options);
+p2pool_http_client_t *
+p2pool_http_client_create(const p2pool_http_options_t *options);
 void p2pool_http_client_destroy(p2pool_http_client_t *client);
 
 /* Runs every request concurrently until all finish or timeout_ms passes.

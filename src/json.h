@@ -31,8 +31,8 @@ typedef struct {
 /* Parses exactly len bytes as one strict JSON document no deeper than
  * P2POOL_JSON_MAX_DEPTH. On failure writes a reason into err and returns
  * -EINVAL; on success the caller owns *out (json_object_put). */
-int p2pool_json_parse(const char *buf, size_t len, json_object **out,
-                      char *err, size_t err_size);
+int p2pool_json_parse(const char *buf, size_t len, json_object **out, char *err,
+                      size_t err_size);
 
 /* Parses like p2pool_json_parse, but without JSON_TOKENER_STRICT, for the
  * P2Pool data API, whose numbers strict mode rejects in a few cases. */
@@ -41,10 +41,8 @@ int p2pool_json_parse_lenient(const char *buf, size_t len, json_object **out,
 
 int p2pool_json_get_object(json_object *obj, const char *key,
                            json_object **out);
-int p2pool_json_get_array(json_object *obj, const char *key,
-                          json_object **out);
-int p2pool_json_get_string(json_object *obj, const char *key,
-                           const char **out);
+int p2pool_json_get_array(json_object *obj, const char *key, json_object **out);
+int p2pool_json_get_string(json_object *obj, const char *key, const char **out);
 int p2pool_json_get_bool(json_object *obj, const char *key, bool *out);
 
 /* Reads a non-negative JSON integer. Values json-c saturated (UINT64_MAX)
