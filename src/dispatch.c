@@ -17,6 +17,8 @@ const char *const p2pool_types[] = {
     "reward_atomic_units",
     /* Health of the plugin's own requests. */
     "api_requests", "latency_seconds",
+    /* Exchange rates and the xmrvsbeast raffle. */
+    "price", "price_age_seconds", "rate_limits", "raffle_fails",
     /* End of the list. */
     NULL};
 
