@@ -161,6 +161,7 @@ static bool address_is_valid(const char *address) {
 static void observer_set_defaults(p2pool_observer_t *observer) {
   observer->events = false;
   observer->event_timeout = P2POOL_DEFAULT_EVENT_TIMEOUT;
+  observer->reconcile_interval = P2POOL_DEFAULT_RECONCILE_INTERVAL;
   observer->interval = P2POOL_DEFAULT_OBSERVER_INTERVAL;
   observer->timeout = P2POOL_DEFAULT_OBSERVER_TIMEOUT;
   observer->verify_peer = true;
@@ -182,6 +183,10 @@ static int observer_config_option(p2pool_observer_t *observer,
   if (strcasecmp("Interval", child->key) == 0)
     return p2pool_config_get_seconds(child, INTERVAL_MIN_SECONDS,
                                      INTERVAL_MAX_SECONDS, &observer->interval);
+  if (strcasecmp("ReconcileInterval", child->key) == 0)
+    return p2pool_config_get_seconds(child, INTERVAL_MIN_SECONDS,
+                                     INTERVAL_MAX_SECONDS,
+                                     &observer->reconcile_interval);
   if (strcasecmp("Timeout", child->key) == 0)
     return p2pool_config_get_seconds(child, TIMEOUT_MIN_SECONDS,
                                      TIMEOUT_MAX_SECONDS, &observer->timeout);

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "observer_parse.h"
 #include "payouts.h"
+#include "window.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 #define P2POOL_DEFAULT_OBSERVER_INTERVAL TIME_T_TO_CDTIME_T(60)
 #define P2POOL_DEFAULT_OBSERVER_TIMEOUT TIME_T_TO_CDTIME_T(10)
 #define P2POOL_DEFAULT_EVENT_TIMEOUT TIME_T_TO_CDTIME_T(300)
+#define P2POOL_DEFAULT_RECONCILE_INTERVAL TIME_T_TO_CDTIME_T(1800)
 
 typedef struct p2pool_observer_s p2pool_observer_t;
 typedef struct p2pool_events_s p2pool_events_t; /* events.c */
@@ -39,8 +41,11 @@ typedef struct p2pool_store_s p2pool_store_t;   /* store.c */
 
 /* Figures of one wallet. Guarded by its observer's lock. */
 typedef struct {
-  /* From the latest successful poll; valid flags cover the last good figure
-   * kept across failed polls. */
+  /* The wallet's shares in the PPLNS window, from the last REST poll and
+   * the event stream since; the figures below are computed from it by
+   * p2pool_observer_refresh_wallet. window_valid stays set across failed
+   * polls, so the last good figures are kept. */
+  p2pool_window_t window;
   bool window_valid;
   uint64_t window_shares;
   uint64_t window_uncles;
@@ -98,6 +103,7 @@ struct p2pool_observer_s {
   char *events_url; /* ws:// or wss:// URL of /api/events */
   bool events;
   cdtime_t event_timeout;
+  cdtime_t reconcile_interval; /* REST poll of a wallet while events flow */
   cdtime_t interval;
   cdtime_t timeout;
   char *user_agent;
@@ -115,6 +121,9 @@ struct p2pool_observer_s {
   p2pool_pool_info_t pool;
   p2pool_event_counters_t counters;
   p2pool_health_t health;
+  /* Set by the event thread while the stream is connected and current;
+   * the poller then polls each wallet only once per reconcile_interval. */
+  bool events_healthy;
 
   /* Serialises this observer's and its wallets' dispatches. */
   p2pool_dispatch_clock_t clock;

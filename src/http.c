@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-/* Longest single wait in curl_multi_poll, so a wake-up that races with the
+/* Maximum single wait in curl_multi_poll, so a wake-up that races with the
  * start of a poll is noticed soon. */
 #define HTTP_POLL_SLICE_MS 250
 #define HTTP_CONNECT_TIMEOUT_MAX_MS 10000

@@ -18,7 +18,7 @@
 
 /* Largest response body kept, after decompression. A full payout history of
  * a large miner is the biggest document we read (about 500 bytes a row). */
-#define P2POOL_HTTP_BODY_MAX_BYTES (64 * 1024 * 1024)
+#define P2POOL_HTTP_BODY_MAX_BYTES ((size_t)64 * 1024 * 1024)
 /* Most connections one client opens to one host. */
 #define P2POOL_HTTP_HOST_CONNECTIONS_MAX 32
 /* Most transfers one client runs at once; further requests of a batch wait

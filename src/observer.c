@@ -11,6 +11,7 @@
 #include "hashrate.h"
 #include "observer.h"
 #include "store.h"
+#include "window.h"
 
 #include <math.h>
 
@@ -26,6 +27,8 @@ typedef struct {
   p2pool_wallet_t *wallet;
   c_complain_t complaints[REQUESTS_PER_WALLET];
   bool not_found_logged;
+  int answered;            /* requests of this poll that succeeded */
+  cdtime_t last_full_poll; /* when all three requests last succeeded */
 } wallet_poll_t;
 
 typedef struct {
@@ -33,6 +36,7 @@ typedef struct {
   c_complain_t pool_complaint;
   c_complain_t busy_complaint;
   wallet_poll_t *wallets;
+  wallet_poll_t **due;             /* wallets this poll requests */
   p2pool_http_request_t *requests; /* WALLETS_PER_BATCH * 3 */
   p2pool_http_request_t **request_list;
   uint64_t uncle_penalty; /* from the last good pool_info */
@@ -116,7 +120,7 @@ static void record_health(p2pool_observer_t *observer,
   pthread_mutex_unlock(&observer->lock);
 }
 
-/* Applies a wallet's not_found answer: the miner has no shares yet. */
+/* Applies a wallet's not_found response: the miner has no shares yet. */
 static void apply_not_found(poll_state_t *poll, wallet_poll_t *entry,
                             int kind) {
   p2pool_observer_t *observer = poll->observer;
@@ -125,11 +129,8 @@ static void apply_not_found(poll_state_t *poll, wallet_poll_t *entry,
   pthread_mutex_lock(&observer->lock);
   wallet->state.miner_not_found = true;
   wallet->state.window_valid = true;
-  wallet->state.window_shares = 0;
-  wallet->state.window_uncles = 0;
-  wallet->state.share_weight = 0;
-  wallet->state.share_fraction = 0.0;
-  wallet->state.hashrate = 0.0;
+  wallet->state.window.shares_num = 0;
+  p2pool_observer_refresh_wallet(observer, wallet);
   if (kind == REQUEST_PAYOUTS && !wallet->state.payouts.history_loaded) {
     wallet->state.payouts.history_loaded = true;
     poll->state_changed = true;
@@ -165,6 +166,29 @@ static void apply_miner_info(poll_state_t *poll, wallet_poll_t *entry,
   pthread_mutex_unlock(&poll->observer->lock);
 }
 
+void p2pool_observer_refresh_wallet(p2pool_observer_t *observer,
+                                    p2pool_wallet_t *wallet) {
+  p2pool_wallet_state_t *state = &wallet->state;
+  const p2pool_pool_info_t *pool = &observer->pool;
+  p2pool_window_summary_t summary;
+
+  p2pool_window_expire(&state->window, pool->side_height, pool->window_depth);
+  p2pool_window_summarize(&state->window, &summary);
+
+  double window_weight = p2pool_u128_to_double(pool->window_weight);
+  state->window_shares = summary.shares;
+  state->window_uncles = summary.uncles;
+  state->share_weight = summary.weight;
+  state->share_fraction =
+      window_weight > 0.0 ? (double)summary.weight / window_weight : 0.0;
+  state->hashrate = p2pool_window_hashrate(summary.weight, pool->window_weight,
+                                           pool->pool_hashrate);
+  if (summary.newest_height > state->last_share_height) {
+    state->last_share_height = summary.newest_height;
+    state->last_share_time = summary.newest_timestamp;
+  }
+}
+
 static void apply_window(poll_state_t *poll, wallet_poll_t *entry,
                          json_object *root, char *err, size_t err_size,
                          p2pool_http_request_t *request) {
@@ -174,31 +198,23 @@ static void apply_window(poll_state_t *poll, wallet_poll_t *entry,
     return;
   }
 
-  p2pool_window_summary_t window;
-  if (p2pool_parse_window(root, poll->uncle_penalty, &window, err, err_size) !=
-      0) {
+  p2pool_window_t window = {0};
+  if (p2pool_parse_window_shares(root, poll->uncle_penalty, &window, err,
+                                 err_size) != 0) {
+    p2pool_window_free(&window);
     request->outcome = P2POOL_OUTCOME_BAD_BODY;
     return;
   }
 
   p2pool_observer_t *observer = poll->observer;
-  p2pool_wallet_state_t *state = &entry->wallet->state;
+  p2pool_wallet_t *wallet = entry->wallet;
   pthread_mutex_lock(&observer->lock);
-  double window_weight = p2pool_u128_to_double(observer->pool.window_weight);
-  state->window_valid = true;
-  state->window_shares = window.shares;
-  state->window_uncles = window.uncles;
-  state->share_weight = window.weight;
-  state->share_fraction =
-      window_weight > 0.0 ? (double)window.weight / window_weight : 0.0;
-  state->hashrate =
-      p2pool_window_hashrate(window.weight, observer->pool.window_weight,
-                             observer->pool.pool_hashrate);
-  if (window.newest_height > state->last_share_height) {
-    state->last_share_height = window.newest_height;
-    state->last_share_time = window.newest_timestamp;
+  uint64_t last_share_height = wallet->state.last_share_height;
+  p2pool_window_replace(&wallet->state.window, &window);
+  wallet->state.window_valid = true;
+  p2pool_observer_refresh_wallet(observer, wallet);
+  if (wallet->state.last_share_height != last_share_height)
     poll->state_changed = true;
-  }
   pthread_mutex_unlock(&observer->lock);
 }
 
@@ -216,11 +232,20 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
   size_t counted = 0;
   pthread_mutex_lock(&poll->observer->lock);
   bool first_read = !wallet->state.payouts.history_loaded;
+  uint64_t highest = 0;
+  p2pool_payout_ledger_t *ledger = &wallet->state.payouts;
   for (size_t i = 0; i < payouts_num; i++) {
-    if (p2pool_payout_ledger_add(&wallet->state.payouts, &payouts[i]) > 0)
+    /* An earlier list confirmed everything below the cursor; an observer
+     * that ignores from_height sends those rows again. */
+    if (!first_read && payouts[i].main_height < ledger->cursor_height)
+      continue;
+    if (p2pool_payout_ledger_add(ledger, &payouts[i]) > 0)
       counted++;
+    if (payouts[i].main_height > highest)
+      highest = payouts[i].main_height;
   }
-  wallet->state.payouts.history_loaded = true;
+  p2pool_payout_ledger_confirm(ledger, highest);
+  ledger->history_loaded = true;
   pthread_mutex_unlock(&poll->observer->lock);
   free(payouts);
 
@@ -258,6 +283,9 @@ static void on_wallet_request_done(p2pool_http_request_t *request) {
   }
 
   record_health(wallet->observer, request);
+  if (request->outcome == P2POOL_OUTCOME_OK ||
+      request->outcome == P2POOL_OUTCOME_NOT_FOUND)
+    entry->answered++;
   if (request->outcome == P2POOL_OUTCOME_OK ||
       request->outcome == P2POOL_OUTCOME_NOT_FOUND)
     release_request(wallet->observer, wallet->name, &entry->complaints[kind],
@@ -304,25 +332,55 @@ static long remaining_ms(cdtime_t deadline) {
   return now >= deadline ? 0 : (long)CDTIME_T_TO_MS(deadline - now);
 }
 
-/* Polls every wallet, WALLETS_PER_BATCH at a time, until the deadline. */
-static int poll_wallets(poll_state_t *poll, cdtime_t deadline) {
+/* Lists the wallets this poll requests. While the event stream is healthy
+ * it keeps wallet figures current, so a wallet is polled over REST only once
+ * per ReconcileInterval to correct what the stream may have missed. */
+static size_t select_due_wallets(poll_state_t *poll, cdtime_t now) {
   p2pool_observer_t *observer = poll->observer;
 
-  for (size_t first = 0; first < observer->wallets_num;
-       first += WALLETS_PER_BATCH) {
-    size_t count = observer->wallets_num - first;
+  pthread_mutex_lock(&observer->lock);
+  bool stream_healthy = observer->events_healthy;
+  pthread_mutex_unlock(&observer->lock);
+
+  size_t due_num = 0;
+  for (size_t i = 0; i < observer->wallets_num; i++) {
+    wallet_poll_t *entry = &poll->wallets[i];
+    bool recent = entry->last_full_poll != 0 &&
+                  now - entry->last_full_poll < observer->reconcile_interval;
+    if (stream_healthy && recent)
+      continue;
+    poll->due[due_num++] = entry;
+  }
+  return due_num;
+}
+
+/* Polls the due wallets, WALLETS_PER_BATCH at a time, until the deadline. */
+static int poll_wallets(poll_state_t *poll, cdtime_t deadline) {
+  p2pool_observer_t *observer = poll->observer;
+  cdtime_t now = cdtime();
+  size_t due_num = select_due_wallets(poll, now);
+
+  for (size_t first = 0; first < due_num; first += WALLETS_PER_BATCH) {
+    size_t count = due_num - first;
     if (count > WALLETS_PER_BATCH)
       count = WALLETS_PER_BATCH;
 
-    for (size_t i = 0; i < count; i++)
-      build_wallet_requests(poll, &poll->wallets[first + i],
+    for (size_t i = 0; i < count; i++) {
+      poll->due[first + i]->answered = 0;
+      build_wallet_requests(poll, poll->due[first + i],
                             &poll->requests[i * REQUESTS_PER_WALLET]);
+    }
 
     int status =
         p2pool_http_run(observer->http, poll->request_list,
                         count * REQUESTS_PER_WALLET, remaining_ms(deadline));
     if (status != 0)
       return status;
+
+    for (size_t i = 0; i < count; i++) {
+      if (poll->due[first + i]->answered == REQUESTS_PER_WALLET)
+        poll->due[first + i]->last_full_poll = now;
+    }
   }
   return 0;
 }
@@ -465,9 +523,9 @@ void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
   }
   if (ledger->count > 0) {
     p2pool_submit_gauge(batch, "last_payout_atomic_units", NULL,
-                        (gauge_t)ledger->newest.amount);
+                        (gauge_t)ledger->newest_amount);
     p2pool_submit_gauge(batch, "timestamp_seconds", "last_payout",
-                        (gauge_t)ledger->newest.timestamp);
+                        (gauge_t)ledger->newest_timestamp);
   }
 }
 
@@ -488,6 +546,8 @@ void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
     p2pool_batch_begin(&batch, &observer->clock, wallet->name,
                        observer->interval);
     pthread_mutex_lock(&observer->lock);
+    if (wallet->state.window_valid)
+      p2pool_observer_refresh_wallet(observer, wallet);
     p2pool_observer_submit_wallet(&batch, wallet);
     pthread_mutex_unlock(&observer->lock);
     p2pool_batch_end(&batch);
@@ -556,11 +616,13 @@ static poll_state_t *poll_state_create(p2pool_observer_t *observer) {
                      : WALLETS_PER_BATCH;
   size_t requests_num = batch * REQUESTS_PER_WALLET;
   poll->wallets = calloc(observer->wallets_num + 1, sizeof(*poll->wallets));
+  poll->due = calloc(observer->wallets_num + 1, sizeof(*poll->due));
   poll->requests = calloc(requests_num + 1, sizeof(*poll->requests));
   poll->request_list = calloc(requests_num + 1, sizeof(*poll->request_list));
-  if (poll->wallets == NULL || poll->requests == NULL ||
+  if (poll->wallets == NULL || poll->due == NULL || poll->requests == NULL ||
       poll->request_list == NULL) {
     free(poll->wallets);
+    free(poll->due);
     free(poll->requests);
     free(poll->request_list);
     free(poll);
@@ -581,6 +643,7 @@ static void poll_state_free(poll_state_t *poll) {
   if (poll == NULL)
     return;
   free(poll->wallets);
+  free(poll->due);
   free(poll->requests);
   free(poll->request_list);
   free(poll);
@@ -662,6 +725,8 @@ void p2pool_observer_stop(p2pool_observer_t *observer) {
 void p2pool_observer_free(p2pool_observer_t *observer) {
   if (observer == NULL)
     return;
+  for (size_t i = 0; i < observer->wallets_num; i++)
+    p2pool_window_free(&observer->wallets[i]->state.window);
   p2pool_http_client_destroy(observer->http);
   observer->http = NULL;
   poll_state_free(observer->poll_state);

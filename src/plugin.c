@@ -46,18 +46,16 @@ static int start_observers(void) {
 }
 
 static int p2pool_init(void) {
-  int status = p2pool_check_types();
-  if (status != 0)
+  if (p2pool_check_types() != 0)
     goto fail;
 
   if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
     ERROR("p2pool plugin: initialising libcurl failed.");
-    status = -EIO;
     goto fail;
   }
   curl_initialized = true;
 
-  status = p2pool_store_init();
+  int status = p2pool_store_init();
   if (status == 0)
     status = start_observers();
   if (status == 0)
