@@ -32,7 +32,7 @@
 /* Longest Retry-After honoured; a longer one is cut to this. */
 #define PRICES_RETRY_AFTER_MAX_SECONDS 86400
 /* Price documents are a few hundred bytes. */
-#define PRICES_BODY_MAX_BYTES (64 * 1024)
+#define PRICES_BODY_MAX_BYTES ((size_t)64 * 1024)
 #define PRICES_API_KEY_MAX_BYTES 512
 
 #define PRICES_PLUGIN_INSTANCE "xmr"

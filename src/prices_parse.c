@@ -17,6 +17,9 @@
 /* CoinGecko's error_code for "exceeded the Rate Limit" (the HTTP status). */
 #define COINGECKO_ERROR_CODE_RATE_LIMIT 429
 
+/* Room for one quoted byte: "\xNN" and the NUL. */
+#define QUOTED_BYTE_BYTES 5
+
 #define HTTP_STATUS_UNAUTHORIZED 401
 #define HTTP_STATUS_FORBIDDEN 403
 #define HTTP_STATUS_TOO_MANY_REQUESTS 429
@@ -75,11 +78,17 @@ static bool is_ascii_letter(char c) {
 }
 
 static char ascii_upper(char c) {
-  return (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+  return (char)((c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c);
 }
 
 static char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+  return (char)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+}
+
+static char fold_case(char c, bool lower) {
+  if (lower)
+    return ascii_lower(c);
+  return c;
 }
 
 int p2pool_currency_normalize(const char *text, char *out, size_t out_size) {
@@ -109,7 +118,7 @@ static int url_append(char *url, size_t url_size, const char *text,
     return -ENAMETOOLONG;
 
   for (size_t i = 0; i < len; i++)
-    url[used + i] = lower ? ascii_lower(text[i]) : text[i];
+    url[used + i] = fold_case(text[i], lower);
   url[used + len] = '\0';
   return 0;
 }
@@ -145,6 +154,17 @@ int p2pool_prices_build_url(p2pool_price_provider_t provider,
   return status;
 }
 
+/* Writes one byte of quoted text into piece: itself, preceded by a
+ * backslash, or as \xNN. */
+static void quote_byte(unsigned char c, char piece[QUOTED_BYTE_BYTES]) {
+  if (c == '"' || c == '\\')
+    snprintf(piece, QUOTED_BYTE_BYTES, "\\%c", c);
+  else if (c >= 0x20 && c < 0x7f)
+    snprintf(piece, QUOTED_BYTE_BYTES, "%c", c);
+  else
+    snprintf(piece, QUOTED_BYTE_BYTES, "\\x%02x", c);
+}
+
 void p2pool_prices_quote(const char *text, size_t text_len, char *out,
                          size_t out_size) {
   static const char ellipsis[] = "...";
@@ -154,21 +174,11 @@ void p2pool_prices_quote(const char *text, size_t text_len, char *out,
   if (text == NULL || out_size < sizeof(ellipsis))
     return;
 
-  size_t limit = text_len < P2POOL_PRICES_QUOTE_MAX_CHARS
-                     ? text_len
-                     : P2POOL_PRICES_QUOTE_MAX_CHARS;
   size_t used = 0;
   size_t i = 0;
-  for (; i < limit; i++) {
-    unsigned char c = (unsigned char)text[i];
-    char piece[5];
-    if (c == '"' || c == '\\')
-      snprintf(piece, sizeof(piece), "\\%c", c);
-    else if (c >= 0x20 && c < 0x7f)
-      snprintf(piece, sizeof(piece), "%c", c);
-    else
-      snprintf(piece, sizeof(piece), "\\x%02x", c);
-
+  for (; i < text_len && i < P2POOL_PRICES_QUOTE_MAX_CHARS; i++) {
+    char piece[QUOTED_BYTE_BYTES];
+    quote_byte((unsigned char)text[i], piece);
     size_t piece_len = strlen(piece);
     if (used + piece_len + sizeof(ellipsis) > out_size)
       break;
@@ -404,7 +414,7 @@ static void read_prices(p2pool_price_provider_t provider, json_object *prices,
     char key[P2POOL_CURRENCY_MAX_CHARS + 1] = {0};
     size_t len = strlen(currencies[i]);
     for (size_t j = 0; j < len && j < P2POOL_CURRENCY_MAX_CHARS; j++)
-      key[j] = lower ? ascii_lower(currencies[i][j]) : currencies[i][j];
+      key[j] = fold_case(currencies[i][j], lower);
 
     read_price(prices, key, &out->prices[i]);
     if (out->prices[i].state == P2POOL_PRICE_VALID)

@@ -122,7 +122,7 @@ static void describe_failure(const p2pool_http_request_t *request,
     ssnprintf(out, out_size, "%s: %s", p2pool_outcome_name(request->outcome),
               request->error);
   else if (request->body_too_large)
-    ssnprintf(out, out_size, "the answer is larger than %d bytes",
+    ssnprintf(out, out_size, "the answer is larger than %zu bytes",
               P2POOL_RAFFLE_BODY_MAX_BYTES);
   else if (reason != NULL)
     ssnprintf(out, out_size, "HTTP %ld, %s", request->status, reason);

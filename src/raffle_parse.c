@@ -198,7 +198,7 @@ static void text_append(char *text, size_t *len, char c) {
 /* Copies the page's text without its tags into a new string: a tag reads
  * as a space, &nbsp; and &#160; as a space, &amp; as "&". */
 static char *page_text(const char *body, size_t body_len) {
-  char *text = malloc(body_len + 1);
+  char *text = calloc(body_len + 1, 1);
   if (text == NULL)
     return NULL;
 
@@ -247,9 +247,13 @@ static const char *find_label(const char *text, const char *label) {
  * only. */
 static void copy_snippet(const char *text, char *snippet, size_t size) {
   size_t i = 0;
-  for (; i + 1 < size && i < RAFFLE_SNIPPET_MAX_CHARS && text[i] != '\0'; i++)
-    snippet[i] =
-        (text[i] >= 0x20 && text[i] < 0x7f && text[i] != '"') ? text[i] : '?';
+  for (; i + 1 < size && i < RAFFLE_SNIPPET_MAX_CHARS && text[i] != '\0'; i++) {
+    bool printable = text[i] >= 0x20 && text[i] < 0x7f && text[i] != '"';
+    if (printable)
+      snippet[i] = text[i];
+    else
+      snippet[i] = '?';
+  }
   snippet[i] = '\0';
 }
 

@@ -18,7 +18,7 @@
 
 /* Pages and JSON bodies larger than this are rejected unread. The page of
  * one address is a few kilobytes. */
-#define P2POOL_RAFFLE_BODY_MAX_BYTES (1024 * 1024)
+#define P2POOL_RAFFLE_BODY_MAX_BYTES ((size_t)1024 * 1024)
 
 typedef struct {
   double avg_1h;  /* H/s */
