@@ -56,7 +56,7 @@ struct p2pool_prices_s {
 
   /* Run time, used by the read callback only. */
   p2pool_http_client_t *http;
-  struct curl_slist *headers; /* holds the API key */
+  struct curl_slist *headers; /* contains the API key */
   p2pool_http_request_t request;
   cdtime_t retry_after_end; /* no request before this time */
   c_complain_t complaint;
@@ -218,7 +218,7 @@ static int config_validate(p2pool_prices_t *prices) {
   if (prices->provider == P2POOL_PRICE_PROVIDER_CRYPTOCOMPARE &&
       prices->api_key == NULL) {
     ERROR("p2pool plugin: <Prices>: Provider \"cryptocompare\" needs APIKey: "
-          "it answers every request without a key with HTTP 401 since "
+          "it rejects every request without a key with HTTP 401 since "
           "2026-05. Set APIKey, or use Provider \"coingecko\".");
     return -EINVAL;
   }
@@ -291,7 +291,7 @@ static int build_headers(p2pool_prices_t *prices) {
   return prices->headers == NULL ? -ENOMEM : 0;
 }
 
-/* Logs a currency the answer had no price for, once per complaint
+/* Logs a currency the response had no price for, once per complaint
  * interval. */
 static void complain_currency(p2pool_prices_t *prices, size_t i,
                               const p2pool_price_t *price) {
@@ -317,7 +317,7 @@ static void complain_currency(p2pool_prices_t *prices, size_t i,
                currency, CDTIME_T_TO_DOUBLE(prices->interval));
 }
 
-/* Stores the valid prices of an answer. Returns how many there were. */
+/* Stores the valid prices of a response. Returns how many there were. */
 static size_t apply_prices(p2pool_prices_t *prices,
                            const p2pool_prices_result_t *result, cdtime_t now) {
   for (size_t i = 0; i < result->prices_num; i++) {
@@ -336,8 +336,8 @@ static size_t apply_prices(p2pool_prices_t *prices,
   return result->valid_num;
 }
 
-/* Starts skipping requests for as long as a rate-limited answer's
- * Retry-After asks. Returns the seconds skipped, 0 if none. */
+/* Starts skipping requests for the delay in a rate-limited response's
+ * Retry-After header. Returns the seconds skipped, 0 if none. */
 static long start_retry_after(p2pool_prices_t *prices, cdtime_t now) {
   long seconds = prices->request.retry_after_seconds;
   if (seconds <= 0)
@@ -354,14 +354,29 @@ static void describe_next(const p2pool_prices_t *prices, long skip_seconds,
   if (skip_seconds > 0)
     ssnprintf(next, next_size,
               "keeping the last prices and sending no request for %ld s, as "
-              "its Retry-After asks",
+              "its Retry-After header requests",
               skip_seconds);
   else
     ssnprintf(next, next_size, "keeping the last prices and retrying in %.0f s",
               CDTIME_T_TO_DOUBLE(prices->interval));
 }
 
-/* Logs a rate-limited answer, naming cryptocompare's exhausted period. */
+/* Writes ", Type N" (cryptocompare) or ", error_code N" (CoinGecko) into
+ * code, or nothing when the response carried no code. */
+static void format_error_code(const p2pool_prices_t *prices,
+                              const p2pool_prices_result_t *result, char *code,
+                              size_t code_size) {
+  code[0] = '\0';
+  if (!result->has_error_code)
+    return;
+  ssnprintf(code, code_size, ", %s %" PRId64,
+            prices->provider == P2POOL_PRICE_PROVIDER_CRYPTOCOMPARE
+                ? "Type"
+                : "error_code",
+            result->error_code);
+}
+
+/* Logs a rate-limited response, naming cryptocompare's exhausted period. */
 static void complain_rate_limited(p2pool_prices_t *prices,
                                   const p2pool_prices_result_t *result,
                                   const char *next) {
@@ -370,13 +385,8 @@ static void complain_rate_limited(p2pool_prices_t *prices,
     ssnprintf(limit, sizeof(limit),
               ", %" PRIu64 " of %" PRIu64 " calls this %s", result->calls_made,
               result->max_calls, result->limit_period);
-  char code[48] = "";
-  if (result->has_error_code)
-    ssnprintf(code, sizeof(code), ", %s %" PRId64,
-              prices->provider == P2POOL_PRICE_PROVIDER_CRYPTOCOMPARE
-                  ? "Type"
-                  : "error_code",
-              result->error_code);
+  char code[48];
+  format_error_code(prices, result, code, sizeof(code));
 
   c_complain(LOG_WARNING, &prices->complaint,
              "p2pool plugin: prices: %s rate-limited the request (HTTP "
@@ -385,19 +395,14 @@ static void complain_rate_limited(p2pool_prices_t *prices,
              prices->request.status, code, limit, result->message, next);
 }
 
-/* Logs an answer that carried no price, with the provider's message. */
+/* Logs a response that carried no price, with the provider's message. */
 static void complain_result(p2pool_prices_t *prices,
                             const p2pool_prices_result_t *result,
                             const char *next) {
   const char *provider = p2pool_price_provider_name(prices->provider);
   long status = prices->request.status;
-  char code[48] = "";
-  if (result->has_error_code)
-    ssnprintf(code, sizeof(code), ", %s %" PRId64,
-              prices->provider == P2POOL_PRICE_PROVIDER_CRYPTOCOMPARE
-                  ? "Type"
-                  : "error_code",
-              result->error_code);
+  char code[48];
+  format_error_code(prices, result, code, sizeof(code));
 
   switch (result->status) {
   case P2POOL_PRICES_RATE_LIMITED:
@@ -420,12 +425,12 @@ static void complain_result(p2pool_prices_t *prices,
     break;
   case P2POOL_PRICES_HTTP_ERROR:
     c_complain(LOG_WARNING, &prices->complaint,
-               "p2pool plugin: prices: %s answered HTTP %ld (\"%s\"); %s.",
+               "p2pool plugin: prices: %s returned HTTP %ld (\"%s\"); %s.",
                provider, status, result->message, next);
     break;
   case P2POOL_PRICES_BAD_BODY:
     c_complain(LOG_WARNING, &prices->complaint,
-               "p2pool plugin: prices: %s returned an unusable answer (HTTP "
+               "p2pool plugin: prices: %s returned an unusable response (HTTP "
                "%ld): %s; %s.",
                provider, status, result->reason, next);
     break;
@@ -438,7 +443,7 @@ static void complain_result(p2pool_prices_t *prices,
   }
 }
 
-/* Sets the request's health outcome from what the answer amounted to. An
+/* Sets the request's health outcome from the parsed response. An
  * error body that came with HTTP 200 is an http_error, not a success. */
 static void classify_result(p2pool_http_request_t *request,
                             const p2pool_prices_result_t *result) {
@@ -461,8 +466,8 @@ static void classify_result(p2pool_http_request_t *request,
   }
 }
 
-/* Handles an answer that arrived in full. */
-static void handle_answer(p2pool_prices_t *prices, cdtime_t now) {
+/* Handles a response that arrived in full. */
+static void handle_response(p2pool_prices_t *prices, cdtime_t now) {
   p2pool_http_request_t *request = &prices->request;
   p2pool_prices_result_t result;
   p2pool_prices_parse(prices->provider, request->status, request->body,
@@ -490,7 +495,7 @@ static void handle_answer(p2pool_prices_t *prices, cdtime_t now) {
   complain_result(prices, &result, next);
 }
 
-/* Sends the request and stores what its answer holds. */
+/* Sends the request and stores the prices of its response. */
 static void fetch_prices(p2pool_prices_t *prices, cdtime_t now) {
   p2pool_http_request_t *request = &prices->request;
   p2pool_http_request_t *list[] = {request};
@@ -505,13 +510,13 @@ static void fetch_prices(p2pool_prices_t *prices, cdtime_t now) {
   }
 
   if (request->curl_code == CURLE_OK && !request->body_too_large)
-    handle_answer(prices, now);
+    handle_response(prices, now);
   else
     c_complain(LOG_WARNING, &prices->complaint,
                "p2pool plugin: prices: the request to %s failed (%s: %s); "
                "keeping the last prices and retrying in %.0f s.",
                prices->url, p2pool_outcome_name(request->outcome),
-               request->body_too_large ? "answer too large" : request->error,
+               request->body_too_large ? "response too large" : request->error,
                CDTIME_T_TO_DOUBLE(prices->interval));
 
   p2pool_health_record(&prices->health, request);

@@ -1,5 +1,5 @@
 /*
- * prices_parse.c: exchange-rate requests and answers of CoinGecko and
+ * prices_parse.c: exchange-rate requests and responses of CoinGecko and
  * cryptocompare, without collectd.
  */
 #include "prices_parse.h"
@@ -53,24 +53,6 @@ p2pool_price_provider_default_url(p2pool_price_provider_t provider) {
   return provider == P2POOL_PRICE_PROVIDER_CRYPTOCOMPARE
              ? "https://min-api.cryptocompare.com"
              : "https://api.coingecko.com";
-}
-
-const char *p2pool_prices_status_name(p2pool_prices_status_t status) {
-  switch (status) {
-  case P2POOL_PRICES_OK:
-    return "ok";
-  case P2POOL_PRICES_RATE_LIMITED:
-    return "rate limited";
-  case P2POOL_PRICES_AUTH_ERROR:
-    return "API key rejected";
-  case P2POOL_PRICES_PROVIDER_ERROR:
-    return "provider error";
-  case P2POOL_PRICES_HTTP_ERROR:
-    return "HTTP error";
-  case P2POOL_PRICES_BAD_BODY:
-    return "invalid answer";
-  }
-  return "unknown";
 }
 
 static bool is_ascii_letter(char c) {
@@ -205,7 +187,7 @@ static void quote_json_value(json_object *value, char *out, size_t out_size) {
 }
 
 /* Maps an error body to a status from the HTTP status and whether the body
- * itself says "rate limit". */
+ * itself reports a rate limit. */
 static p2pool_prices_status_t error_status(long http_status,
                                            bool body_rate_limited) {
   if (body_rate_limited || http_status == HTTP_STATUS_TOO_MANY_REQUESTS)
@@ -343,7 +325,7 @@ static bool read_error_body(json_object *root, long http_status,
          read_error_string(root, http_status, out);
 }
 
-/* Classifies a non-2xx answer whose body is no error object we know. */
+/* Classifies a non-2xx response whose body is no known error object. */
 static void read_http_error(long http_status, const char *body, size_t body_len,
                             p2pool_prices_result_t *out) {
   if (http_status == HTTP_STATUS_TOO_MANY_REQUESTS)

@@ -1,12 +1,12 @@
 /*
- * prices_parse.h: exchange-rate requests and answers of CoinGecko and
+ * prices_parse.h: exchange-rate requests and responses of CoinGecko and
  * cryptocompare, without collectd.
  *
- * CoinGecko's /api/v3/simple/price answers {"monero":{"eur":287.61,...}} with
- * lower-case currency keys; cryptocompare's /data/price answers
+ * CoinGecko's /api/v3/simple/price returns {"monero":{"eur":287.61,...}}
+ * with lower-case currency keys, and cryptocompare's /data/price returns
  * {"EUR":287.64,...} with upper-case keys. Their error bodies differ in shape
  * and in HTTP status (cryptocompare reports most errors with HTTP 200), so
- * the parser classifies each answer from its status and body together.
+ * the parser classifies each response from its status and body together.
  */
 #ifndef P2POOL_PRICES_PARSE_H
 #define P2POOL_PRICES_PARSE_H
@@ -32,9 +32,9 @@ typedef enum {
   P2POOL_PRICE_PROVIDER_CRYPTOCOMPARE,
 } p2pool_price_provider_t;
 
-/* What one answer of a provider amounts to. */
+/* Classification of one provider response. */
 typedef enum {
-  /* The answer has the price document's shape; see each currency's state. */
+  /* The response has the price document's shape (see each currency). */
   P2POOL_PRICES_OK = 0,
   /* HTTP 429, cryptocompare's Type 99 body, or CoinGecko's error_code 429. */
   P2POOL_PRICES_RATE_LIMITED,
@@ -48,7 +48,7 @@ typedef enum {
   P2POOL_PRICES_BAD_BODY,
 } p2pool_prices_status_t;
 
-/* What the answer holds for one requested currency. */
+/* Content of the response for one requested currency. */
 typedef enum {
   P2POOL_PRICE_VALID = 0,
   P2POOL_PRICE_MISSING,      /* the key is absent or null */
@@ -107,7 +107,7 @@ int p2pool_prices_build_url(p2pool_price_provider_t provider,
                             const char *base_url, const char *const *currencies,
                             size_t currencies_num, char *url, size_t url_size);
 
-/* Classifies one answer and extracts the price of every requested currency.
+/* Classifies one response and extracts the price of every requested currency.
  * status is the HTTP status; body may be NULL or empty. Always fills out
  * and returns 0, or -EINVAL when currencies_num is 0 or above
  * P2POOL_PRICES_CURRENCIES_MAX. Nothing but a finite number above zero
@@ -116,9 +116,6 @@ int p2pool_prices_parse(p2pool_price_provider_t provider, long status,
                         const char *body, size_t body_len,
                         const char *const *currencies, size_t currencies_num,
                         p2pool_prices_result_t *out);
-
-/* Short description of a status for log lines ("rate limited", ...). */
-const char *p2pool_prices_status_name(p2pool_prices_status_t status);
 
 /* Copies at most P2POOL_PRICES_QUOTE_MAX_CHARS bytes of text into out for a
  * log line: printable ASCII stays, a backslash or double quote is

@@ -1,15 +1,15 @@
 /*
  * raffle.c: xmrvsbeast raffle figures for wallets with Raffle true.
  *
- * One read callback fetches every such wallet's figures at once: first from
- * the JSON endpoint, then, for wallets whose JSON answer was unusable, from
- * the HTML page, both within one Timeout. HTTP 422 means xmrvsbeast has no
- * entry for the address. The 1 h and 24 h averages (type "hashrate", type
+ * One read callback fetches every such wallet's figures at once, within one
+ * timeout. It tries the JSON endpoint first, and the HTML page for wallets
+ * whose JSON response was unusable. HTTP 422 means xmrvsbeast has no entry
+ * for the address. The 1 h and 24 h averages (type "hashrate", type
  * instances raffle_1h and raffle_24h, in H/s) and the fail count go out
- * under the wallet's name, on its observer's dispatch clock; request health
- * goes out under plugin instance "raffle". A failed fetch keeps the last
- * figures for at most an hour, since a 1 h average older than that says
- * nothing about the present.
+ * under the wallet's name, on its observer's dispatch clock. Request health
+ * goes out under plugin instance "raffle". After failed fetches the last
+ * figures stay for at most an hour, because a 1 h average older than that
+ * tells nothing about the present.
  */
 #include "collectd.h"
 
@@ -33,14 +33,14 @@
 #define RAFFLE_JSON_PATH "/cgi-bin/p2pool_bonus_history_gupaxx_api.cgi?address="
 #define RAFFLE_PAGE_PATH "/cgi-bin/p2pool_bonus_history.cgi?address="
 #define RAFFLE_HEALTH_INSTANCE "raffle"
-/* xmrvsbeast's answer for an address it has no entry for. */
+/* xmrvsbeast's status for an address it has no entry for. */
 #define HTTP_STATUS_UNPROCESSABLE 422
 
 /* What one wallet's fetch amounted to. */
 typedef enum {
   FETCH_OK = 0,
   FETCH_NOT_REGISTERED,
-  FETCH_TRY_PAGE, /* the JSON answer was unusable; the page may do */
+  FETCH_TRY_PAGE, /* the JSON response was unusable, so try the page */
   FETCH_FAILED,
 } fetch_result_t;
 
@@ -50,7 +50,7 @@ typedef struct {
   p2pool_wallet_t *wallet;
   fetch_result_t result;
   p2pool_raffle_figures_t figures;
-  char json_problem[256]; /* why the JSON answer was unusable */
+  char json_problem[256]; /* why the JSON response was unusable */
   char problem[256];      /* why the fetch failed */
 
   cdtime_t figures_time; /* when the last good figures arrived, 0: none */
@@ -104,7 +104,7 @@ static int prepare_request(const p2pool_raffle_t *raffle,
                                         entry->wallet->address);
 }
 
-/* Sets a request's health outcome after its body was read: a 2xx answer
+/* Sets a request's health outcome after its body was read: a 2xx response
  * is ok or bad_body whatever the content type, and 422 is not_found. */
 static void set_outcome(p2pool_http_request_t *request, bool usable) {
   if (request->curl_code != CURLE_OK || request->body_too_large)
@@ -115,14 +115,14 @@ static void set_outcome(p2pool_http_request_t *request, bool usable) {
     request->outcome = usable ? P2POOL_OUTCOME_OK : P2POOL_OUTCOME_BAD_BODY;
 }
 
-/* Describes a request that brought no usable answer. */
+/* Describes a request that brought no usable response. */
 static void describe_failure(const p2pool_http_request_t *request,
                              const char *reason, char *out, size_t out_size) {
   if (request->curl_code != CURLE_OK)
     ssnprintf(out, out_size, "%s: %s", p2pool_outcome_name(request->outcome),
               request->error);
   else if (request->body_too_large)
-    ssnprintf(out, out_size, "the answer is larger than %zu bytes",
+    ssnprintf(out, out_size, "the response is larger than %zu bytes",
               P2POOL_RAFFLE_BODY_MAX_BYTES);
   else if (reason != NULL)
     ssnprintf(out, out_size, "HTTP %ld, %s", request->status, reason);
@@ -130,23 +130,23 @@ static void describe_failure(const p2pool_http_request_t *request,
     ssnprintf(out, out_size, "HTTP %ld", request->status);
 }
 
-/* Reads the JSON endpoint's answer into entry->result. */
-static void read_json_answer(raffle_wallet_t *entry,
-                             p2pool_http_request_t *request) {
+/* Reads the JSON endpoint's response into entry->result. */
+static void read_json_response(raffle_wallet_t *entry,
+                               p2pool_http_request_t *request) {
   char reason[160] = "";
-  bool answered = request->curl_code == CURLE_OK && !request->body_too_large;
+  bool received = request->curl_code == CURLE_OK && !request->body_too_large;
   bool ok_status = request->status >= 200 && request->status < 300;
 
-  if (answered && request->status == HTTP_STATUS_UNPROCESSABLE) {
+  if (received && request->status == HTTP_STATUS_UNPROCESSABLE) {
     entry->result = FETCH_NOT_REGISTERED;
     sstrncpy(entry->problem, "HTTP 422 from the JSON endpoint",
              sizeof(entry->problem));
-  } else if (answered && p2pool_raffle_body_not_registered(request->body,
+  } else if (received && p2pool_raffle_body_not_registered(request->body,
                                                            request->body_len)) {
     entry->result = FETCH_NOT_REGISTERED;
-    sstrncpy(entry->problem, "the JSON endpoint says so",
+    sstrncpy(entry->problem, "reported by the JSON endpoint",
              sizeof(entry->problem));
-  } else if (answered && ok_status &&
+  } else if (received && ok_status &&
              p2pool_raffle_parse_json(request->body, request->body_len,
                                       &entry->figures, reason,
                                       sizeof(reason)) == 0) {
@@ -165,24 +165,25 @@ static void read_json_answer(raffle_wallet_t *entry,
                            entry->result == FETCH_NOT_REGISTERED);
 }
 
-/* Reads the HTML page's answer into entry->result. */
-static void read_page_answer(raffle_wallet_t *entry,
-                             p2pool_http_request_t *request) {
+/* Reads the HTML page's response into entry->result. */
+static void read_page_response(raffle_wallet_t *entry,
+                               p2pool_http_request_t *request) {
   char reason[160] = "";
-  bool answered = request->curl_code == CURLE_OK && !request->body_too_large;
+  bool received = request->curl_code == CURLE_OK && !request->body_too_large;
   bool ok_status = request->status >= 200 && request->status < 300;
   int status = -EINVAL;
-  if (answered && ok_status)
+  if (received && ok_status)
     status = p2pool_raffle_parse_page(request->body, request->body_len,
                                       &entry->figures, reason, sizeof(reason));
 
   if (status == 0) {
     entry->result = FETCH_OK;
   } else if (status == -ENOENT ||
-             (answered && request->status == HTTP_STATUS_UNPROCESSABLE)) {
+             (received && request->status == HTTP_STATUS_UNPROCESSABLE)) {
     entry->result = FETCH_NOT_REGISTERED;
     sstrncpy(entry->problem,
-             status == -ENOENT ? "the page says so" : "HTTP 422 from the page",
+             status == -ENOENT ? "reported by the page"
+                               : "HTTP 422 from the page",
              sizeof(entry->problem));
   } else {
     entry->result = FETCH_FAILED;
@@ -195,7 +196,7 @@ static void read_page_answer(raffle_wallet_t *entry,
   set_outcome(request, entry->result != FETCH_FAILED);
 }
 
-/* Runs one request per listed wallet and reads each answer. */
+/* Runs one request per listed wallet and reads each response. */
 static void fetch_all(p2pool_raffle_t *raffle, raffle_wallet_t **entries,
                       size_t entries_num, bool page, long timeout_ms) {
   size_t requests_num = 0;
@@ -225,9 +226,9 @@ static void fetch_all(p2pool_raffle_t *raffle, raffle_wallet_t **entries,
     if (request->user_data == NULL)
       continue;
     if (page)
-      read_page_answer(entries[i], request);
+      read_page_response(entries[i], request);
     else
-      read_json_answer(entries[i], request);
+      read_json_response(entries[i], request);
     p2pool_health_record(&raffle->health, request);
     p2pool_http_request_reset(request);
   }
@@ -257,7 +258,7 @@ static void apply_result(p2pool_raffle_t *raffle, raffle_wallet_t *entry,
       entry->not_registered_logged = false;
     }
     c_release(LOG_INFO, &entry->complaint,
-              "p2pool plugin: raffle: wallet \"%s\": xmrvsbeast answers "
+              "p2pool plugin: raffle: wallet \"%s\": xmrvsbeast responds "
               "again.",
               wallet->name);
     return;

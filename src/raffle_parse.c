@@ -195,8 +195,8 @@ static void text_append(char *text, size_t *len, char c) {
   text[(*len)++] = c;
 }
 
-/* Copies the page's text without its tags into a new string: a tag reads
- * as a space, &nbsp; and &#160; as a space, &amp; as "&". */
+/* Copies the page's text without its tags into a new string. A tag,
+ * &nbsp; and &#160; each become a space, and &amp; becomes "&". */
 static char *page_text(const char *body, size_t body_len) {
   char *text = calloc(body_len + 1, 1);
   if (text == NULL)

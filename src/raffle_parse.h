@@ -3,7 +3,7 @@
  * collectd.
  *
  * Two sources give the same figures. The JSON endpoint
- * /cgi-bin/p2pool_bonus_history_gupaxx_api.cgi answers
+ * /cgi-bin/p2pool_bonus_history_gupaxx_api.cgi returns
  * {"fails":N,"donor_1hr_avg":X,"donor_24hr_avg":Y} with averages in kH/s.
  * The HTML page /cgi-bin/p2pool_bonus_history.cgi shows
  * "1hr avg: 1.23kH/s ... 24hr avg: 1.05kH/s" and "Fail Count: N", with a
@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Pages and JSON bodies larger than this are rejected unread. The page of
- * one address is a few kilobytes. */
+/* Pages and JSON bodies larger than this are rejected. NOTE: the real page
+ * size is unknown; 1 MiB leaves room for a long history table. */
 #define P2POOL_RAFFLE_BODY_MAX_BYTES ((size_t)1024 * 1024)
 
 typedef struct {
@@ -44,17 +44,17 @@ int p2pool_raffle_parse_json(const char *body, size_t body_len,
                              p2pool_raffle_figures_t *out, char *reason,
                              size_t reason_size);
 
-/* Parses the HTML page. Tags are ignored and &nbsp; reads as a space, so
- * a change of markup alone does not matter; the labels "1hr avg:" and
- * "24hr avg:" (any case) followed by a hashrate must be there.
- * Returns 0; -ENOENT when the page says the address is not registered;
- * -EINVAL when the labels or numbers are not found (a changed layout) or a
- * unit is not accepted, with the reason in reason. */
+/* Parses the HTML page. Tags are ignored and &nbsp; reads as a space, so a
+ * change of markup alone does not matter. The labels "1hr avg:" and
+ * "24hr avg:" (any case), each followed by a hashrate, must be there.
+ * Returns 0, or -ENOENT when the page reports the address as not
+ * registered. Returns -EINVAL with the reason in reason when a label or
+ * number is missing (a changed layout) or a unit is not accepted. */
 int p2pool_raffle_parse_page(const char *body, size_t body_len,
                              p2pool_raffle_figures_t *out, char *reason,
                              size_t reason_size);
 
-/* Tells whether a body says the address is not registered (the text
+/* Tells whether a body reports the address as not registered (the text
  * "not registered", any case), as the older API's error text does. */
 bool p2pool_raffle_body_not_registered(const char *body, size_t body_len);
 

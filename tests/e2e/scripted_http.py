@@ -1,7 +1,7 @@
 """A small scripted HTTP server for the price provider and xmrvsbeast fakes.
 
-Each answer comes from the newest rule whose path matches (an exact path, or
-a prefix ending in "*"); a rule sets the status, body, extra headers and an
+Each response comes from the newest rule whose path matches an exact path or
+a prefix ending in "*". A rule sets the status, body, extra headers and an
 optional delay, and may expire after a number of uses. Every request is
 recorded with its path, query parameters and lower-case headers. The server
 listens on 127.0.0.1 on a port the OS picks.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Reply:
-    """One scripted answer."""
+    """One scripted response."""
 
     pattern: str
     status: int = 200
@@ -67,7 +67,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class ScriptedHTTPServer:
-    """Answers GET requests from scripted replies; 404 when none matches."""
+    """Serves GET requests from scripted replies, or 404 when none matches."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -101,7 +101,7 @@ class ScriptedHTTPServer:
 
     def reply(self, pattern, status=200, body=b"", content_type="application/json",
               headers=None, delay=0.0, times=None, query=None):
-        """Script the answer for a path (or a prefix ending in "*"). The
+        """Script the response for a path (or a prefix ending in "*"). The
         newest matching reply wins. body may be str or bytes."""
         if isinstance(body, str):
             body = body.encode()

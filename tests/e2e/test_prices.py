@@ -135,7 +135,7 @@ def test_rate_limit_429_honours_retry_after(provider, collectd_factory):
     lines = runner.wait_for_log("coingecko rate-limited the request")
     assert "HTTP 429, error_code 429" in lines[0]
     assert "You've exceeded the Rate Limit. Try later." in lines[0]
-    assert "sending no request for 4 s" in lines[0]
+    assert "sending no request for 4 s, as its Retry-After header requests" in lines[0]
     assert runner.wait_for("collectd_p2pool_rate_limits_total", {"p2pool": "prices"}) == 1
     # The last good price stays while requests pause.
     assert price(runner, "eur") == 301.25
@@ -223,7 +223,7 @@ def test_no_price_at_all_is_bad_body(provider, collectd_factory):
     provider.reply(COINGECKO_PATH, body=json.dumps({}))
     runner = collectd_factory(prices_config(provider.url)).start()
 
-    lines = runner.wait_for_log("coingecko returned an unusable answer")
+    lines = runner.wait_for_log("coingecko returned an unusable response")
     assert 'it has no "monero" object' in lines[0]
     assert runner.wait_for("collectd_p2pool_api_requests_total",
                            {"p2pool": "prices", "type": "price-bad_body"}) >= 1
@@ -236,7 +236,7 @@ def test_last_good_price_kept(provider, collectd_factory):
     runner = collectd_factory(prices_config(provider.url)).start()
 
     assert runner.wait_for("collectd_p2pool_price", {"p2pool": "xmr", "type": "eur"}) == 301.25
-    lines = runner.wait_for_log("coingecko answered HTTP 503")
+    lines = runner.wait_for_log("coingecko returned HTTP 503")
     assert '"<html>Service Unavailable</html>"' in lines[0]
     assert "keeping the last prices and retrying in 1 s" in lines[0]
     age = runner.wait_for("collectd_p2pool_price_age_seconds",

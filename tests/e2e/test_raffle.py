@@ -47,7 +47,7 @@ def xmrvsbeast():
 
 
 class RaffleSite:
-    """Scripts the fake xmrvsbeast's answers per wallet address."""
+    """Scripts the fake xmrvsbeast's responses per wallet address."""
 
     def __init__(self, server):
         self.server = server
@@ -110,7 +110,7 @@ def test_json_endpoint_and_not_registered(xmrvsbeast, fake_observer, collectd_fa
     assert runner.wait_for("collectd_p2pool_api_requests_total",
                            {"p2pool": "raffle", "type": "raffle_api-ok"}) == 2
     assert raffle_requests(runner, "raffle_api", "not_found") == 1
-    # Answers from the JSON endpoint need no page.
+    # Wallets served by the JSON endpoint need no page.
     assert xmrvsbeast.requests_to(PAGE_PATH) == []
     request = xmrvsbeast.requests_to(JSON_PATH)[0]
     assert request.headers["user-agent"] == user_agent
@@ -169,7 +169,7 @@ def test_page_without_figures(xmrvsbeast, fake_observer, collectd_factory):
     line = runner.wait_for_log('wallet "no_unit": no figures from')[0]
     assert 'no hashrate with a unit after "1hr avg:"' in line
     line = runner.wait_for_log('wallet "page_unregistered" is not registered')[0]
-    assert "(the page says so)" in line
+    assert "(reported by the page)" in line
     line = runner.wait_for_log('wallet "page_down": no figures from')[0]
     assert "page: HTTP 502" in line
     assert "it has no figures until a fetch succeeds" in line
@@ -216,7 +216,7 @@ def test_wallets_fetched_concurrently(xmrvsbeast, fake_observer, collectd_factor
     for i, name in enumerate(names):
         assert runner.wait_for("collectd_p2pool_hashrate",
                                {"p2pool": name, "type": "raffle_1h"}) == (i + 1) * 1000
-    # Six answers of 2 s each fit in the 10 s timeout only when they run
+    # Six responses of 2 s each fit in the 10 s timeout only when they run
     # at once.
     times = [r.time for r in xmrvsbeast.requests_to(JSON_PATH)]
     assert len(times) == len(names)

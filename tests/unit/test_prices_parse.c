@@ -1,5 +1,5 @@
 /*
- * test_prices_parse.c: exchange-rate URLs and every answer shape of
+ * test_prices_parse.c: exchange-rate URLs and every response shape of
  * CoinGecko and cryptocompare.
  */
 #include <setjmp.h>
@@ -284,7 +284,7 @@ static void cryptocompare_lower_case_key_missing(void **state) {
   size_t len = 0;
   char *body = read_fixture("coingecko_ok.json", &len);
 
-  /* cryptocompare keys are upper-case; "monero" holds no price. */
+  /* cryptocompare keys are upper-case; "monero" is no price. */
   assert_int_equal(p2pool_prices_parse(P2POOL_PRICE_PROVIDER_CRYPTOCOMPARE, 200,
                                        body, len, eur_usd, 2, &result),
                    0);
