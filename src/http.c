@@ -391,14 +391,19 @@ int p2pool_http_run(p2pool_http_client_t *client,
 int p2pool_http_url_append_escaped(char *url, size_t url_size,
                                    const char *text) {
   static const char hex[] = "0123456789ABCDEF";
-  size_t len = strlen(url);
+  size_t start = strnlen(url, url_size);
+  size_t len = start;
+  if (start >= url_size)
+    return -ENAMETOOLONG;
 
   for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
     bool plain =
         isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~';
     size_t need = plain ? 1 : 3;
-    if (len + need >= url_size)
+    if (len + need >= url_size) {
+      url[start] = '\0'; /* leave the URL as it was */
       return -ENAMETOOLONG;
+    }
     if (plain) {
       url[len++] = (char)*p;
     } else {

@@ -135,10 +135,12 @@ static int parse_sidechain(json_object *root, p2pool_pool_info_t *out,
     return status;
 
   int64_t since = 0;
-  if (p2pool_json_get_int64(sidechain, "seconds_since_last_block", &since) ==
-          0 &&
-      since >= 0)
-    out->seconds_since_last_block = (uint64_t)since;
+  status = p2pool_json_get_int64(sidechain, "seconds_since_last_block", &since);
+  if (status == 0 && since < 0)
+    status = -ERANGE;
+  if (status != 0)
+    return field_error(status, doc, "seconds_since_last_block", err, err_size);
+  out->seconds_since_last_block = (uint64_t)since;
 
   json_object *effort = NULL;
   if (p2pool_json_get_object(sidechain, "effort", &effort) != 0)
@@ -244,7 +246,12 @@ static int add_uncle_bonus(json_object *row, uint64_t uncle_penalty,
                i);
       return status;
     }
-    *weight += p2pool_uncle_bonus(difficulty, uncle_penalty);
+    uint64_t bonus = p2pool_uncle_bonus(difficulty, uncle_penalty);
+    if (bonus > UINT64_MAX - *weight) {
+      snprintf(err, err_size, "side block: weight with uncle bonus overflows");
+      return -ERANGE;
+    }
+    *weight += bonus;
   }
   return 0;
 }

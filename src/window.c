@@ -62,7 +62,11 @@ void p2pool_window_summarize(const p2pool_window_t *window,
       summary->uncles++;
     else
       summary->shares++;
-    summary->weight += share->weight;
+    /* Saturates: a list that could overflow was rejected when parsed. */
+    if (share->weight > UINT64_MAX - summary->weight)
+      summary->weight = UINT64_MAX;
+    else
+      summary->weight += share->weight;
     if (share->side_height >= summary->newest_height) {
       summary->newest_height = share->side_height;
       summary->newest_timestamp = share->timestamp;
@@ -95,6 +99,7 @@ int p2pool_parse_window_shares(json_object *root, uint64_t uncle_penalty,
     return -ERANGE;
   }
 
+  uint64_t total_weight = 0;
   for (size_t i = 0; i < rows; i++) {
     p2pool_window_share_t share;
     char row_err[192];
@@ -105,6 +110,12 @@ int p2pool_parse_window_shares(json_object *root, uint64_t uncle_penalty,
       snprintf(err, err_size, "side_blocks_in_window row %zu: %s", i, row_err);
       return status;
     }
+    if (share.weight > UINT64_MAX - total_weight) {
+      snprintf(err, err_size,
+               "side_blocks_in_window row %zu: the window weight overflows", i);
+      return -ERANGE;
+    }
+    total_weight += share.weight;
     status = p2pool_window_add(window, &share);
     if (status < 0) {
       snprintf(err, err_size, "side_blocks_in_window row %zu: out of memory",
