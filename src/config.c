@@ -9,6 +9,7 @@
 #include "config.h"
 #include "context.h"
 #include "node.h"
+#include "notify.h"
 #include "prices.h"
 #include "store.h"
 
@@ -397,6 +398,8 @@ static int global_config_option(oconfig_item_t *child) {
     return p2pool_store_config_redis(child);
   if (strcasecmp("StateFile", child->key) == 0)
     return cf_util_get_string(child, &p2pool_g.state_file);
+  if (strcasecmp("ShareDroughtFactor", child->key) == 0)
+    return p2pool_notify_config_drought_factor(child);
   if (strcasecmp("RaffleURL", child->key) == 0)
     return p2pool_config_get_url(child, http_schemes, &p2pool_g.raffle_url);
 

@@ -9,6 +9,7 @@
 
 #include "events.h"
 #include "hashrate.h"
+#include "notify.h"
 #include "observer.h"
 #include "store.h"
 #include "window.h"
@@ -431,6 +432,22 @@ static int poll_pool_info(poll_state_t *poll, cdtime_t deadline) {
   return status;
 }
 
+/* Queues the notifications of payouts, share droughts and a blocked
+ * observer. */
+static void check_notifications(p2pool_observer_t *observer) {
+  cdtime_t now = cdtime();
+
+  pthread_mutex_lock(&observer->lock);
+  bool responded = p2pool_notify_check_observer(observer);
+  for (size_t i = 0; i < observer->wallets_num; i++) {
+    p2pool_notify_check_payouts(observer->wallets[i]);
+    /* Without responses the last share time is stale, not old. */
+    if (responded)
+      p2pool_notify_check_drought(observer->wallets[i], now);
+  }
+  pthread_mutex_unlock(&observer->lock);
+}
+
 static void poll_once(poll_state_t *poll) {
   p2pool_observer_t *observer = poll->observer;
   cdtime_t deadline = cdtime() + observer->timeout;
@@ -442,6 +459,7 @@ static void poll_once(poll_state_t *poll) {
   if (status == -EINTR)
     return; /* shutting down */
 
+  check_notifications(observer);
   p2pool_observer_dispatch_all(observer);
   if (poll->state_changed) {
     p2pool_store_mark_dirty();
@@ -529,6 +547,8 @@ void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
     p2pool_submit_gauge(batch, "timestamp_seconds", "last_payout",
                         (gauge_t)ledger->newest_timestamp);
   }
+
+  p2pool_notify_submit_wallet(batch, wallet);
 }
 
 void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
