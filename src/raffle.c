@@ -25,8 +25,6 @@
 #define RAFFLE_DEFAULT_URL "https://xmrvsbeast.com"
 /* NOTE: fixed until the configuration offers RaffleInterval and
  * RaffleTimeout. */
-#define RAFFLE_INTERVAL TIME_T_TO_CDTIME_T(300)
-#define RAFFLE_TIMEOUT TIME_T_TO_CDTIME_T(10)
 /* How long the last good figures stay after failed fetches. */
 #define RAFFLE_KEEP_FIGURES TIME_T_TO_CDTIME_T(3600)
 
@@ -401,8 +399,12 @@ static p2pool_raffle_t *raffle_create(size_t wallets_num) {
   if (raffle == NULL)
     return NULL;
   p2pool_dispatch_clock_init(&raffle->clock);
-  raffle->interval = RAFFLE_INTERVAL;
-  raffle->timeout = RAFFLE_TIMEOUT;
+  raffle->interval = p2pool_g.raffle_interval != 0
+                         ? p2pool_g.raffle_interval
+                         : P2POOL_DEFAULT_RAFFLE_INTERVAL;
+  raffle->timeout = p2pool_g.raffle_timeout != 0
+                        ? p2pool_g.raffle_timeout
+                        : P2POOL_DEFAULT_RAFFLE_TIMEOUT;
   raffle->url = strdup(p2pool_g.raffle_url != NULL ? p2pool_g.raffle_url
                                                    : RAFFLE_DEFAULT_URL);
   raffle->wallets = calloc(wallets_num, sizeof(*raffle->wallets));
