@@ -1,9 +1,9 @@
 """Runs the real collectd daemon with the plugin, for end-to-end tests.
 
 A Collectd object owns a work directory with a private PluginDir (copies of
-p2pool.so and the stock plugins: collectd refuses symlinked plugins), a
-BaseDir, the configuration, the log file and the daemon's output. Figures are
-read back from write_prometheus on 127.0.0.1.
+p2pool.so and the stock plugins: collectd refuses symlinked plugins), a copy
+of p2pool.types.db, a BaseDir, the configuration, the log file and the
+daemon's output. Figures are read back from write_prometheus on 127.0.0.1.
 
 With P2POOL_E2E_VALGRIND=1 the daemon runs under valgrind's memcheck, and
 stop() fails on any memory error or definite leak whose stack passes
@@ -11,6 +11,7 @@ through p2pool.so.
 """
 
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -45,6 +46,16 @@ DISPATCH_PROBLEM_PATTERN = r"Value too old|UNKNOWN plugin|Dataset not found"
 def scaled(seconds):
     """Scale a timeout for slow runs (valgrind)."""
     return seconds * TIME_SCALE
+
+
+def read_log(path):
+    """Return a log file's text, undecodable bytes replaced, or "" when the
+    file does not exist (yet)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
 
 
 def free_port():
@@ -100,12 +111,15 @@ class Collectd:
     block). extra_config: configuration placed before LoadPlugin p2pool
     (other plugins' LoadPlugin and blocks). extra_plugins: names of stock
     plugins to copy into the PluginDir. global_config: lines added after the
-    global options (e.g. "ReadThreads 2").
+    global options (e.g. "ReadThreads 2"). run_as: a user name. collectd
+    then runs as that user through setpriv, which needs root. The work
+    directory and BaseDir are given to that user, and the parents of the
+    work directory must be searchable by the user.
     """
 
     def __init__(self, workdir, build_dir, repo_root, plugin_config="",
                  extra_config="", extra_plugins=(), global_config="",
-                 log_level="info", valgrind=None):
+                 log_level="info", valgrind=None, run_as=None):
         self.workdir = workdir
         self.build_dir = build_dir
         self.repo_root = repo_root
@@ -115,9 +129,11 @@ class Collectd:
         self.global_config = global_config
         self.log_level = log_level
         self.valgrind = VALGRIND if valgrind is None else valgrind
+        self.run_as = run_as
 
         self.base_dir = os.path.join(workdir, "base")
         self.plugin_dir = os.path.join(workdir, "plugins")
+        self.types_db = os.path.join(workdir, "p2pool.types.db")
         self.config_path = os.path.join(workdir, "collectd.conf")
         self.log_path = os.path.join(workdir, "collectd.log")
         self.output_path = os.path.join(workdir, "collectd.out")
@@ -128,6 +144,8 @@ class Collectd:
         self.runs = 0
         os.makedirs(self.base_dir, exist_ok=True)
         self._install_plugins()
+        if run_as is not None:
+            self._give_to_user(run_as)
 
     # Set-up --------------------------------------------------------------
 
@@ -141,17 +159,29 @@ class Collectd:
         for name in ("write_prometheus", "logfile") + self.extra_plugins:
             shutil.copy2(os.path.join(STOCK_PLUGIN_DIR, name + ".so"),
                          os.path.join(self.plugin_dir, name + ".so"))
+        shutil.copy2(os.path.join(self.repo_root, "p2pool.types.db"), self.types_db)
+
+    def _give_to_user(self, user):
+        """Let user write the log, the PID file and BaseDir, and read the
+        plugins and the configuration (world-readable)."""
+        entry = pwd.getpwnam(user)
+        for path in (self.workdir, self.base_dir):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        for directory, _, files in os.walk(self.plugin_dir):
+            os.chmod(directory, 0o755)
+            for name in files:
+                os.chmod(os.path.join(directory, name), 0o755)
+        os.chmod(self.types_db, 0o644)
 
     def config_text(self):
         """Return the configuration collectd is started with."""
-        types_db = os.path.join(self.repo_root, "p2pool.types.db")
         parts = [
             'Hostname "%s"' % HOSTNAME,
             "FQDNLookup false",
             'BaseDir "%s"' % self.base_dir,
             'PIDFile "%s"' % os.path.join(self.workdir, "collectd.pid"),
             'PluginDir "%s"' % self.plugin_dir,
-            'TypesDB "%s" "%s"' % (STOCK_TYPES_DB, types_db),
+            'TypesDB "%s" "%s"' % (STOCK_TYPES_DB, self.types_db),
             "Interval 1",
             self.global_config,
             "",
@@ -177,22 +207,31 @@ class Collectd:
             parts += ["<Plugin p2pool>", self.plugin_config, "</Plugin>"]
         return "\n".join(parts) + "\n"
 
-    def _command(self):
-        command = [COLLECTD_BINARY, "-f", "-C", self.config_path]
-        if not self.valgrind:
-            return command
+    def _command(self, mode):
+        command = [COLLECTD_BINARY, mode, "-C", self.config_path]
+        if self.valgrind:
+            command = self._valgrind_prefix() + command
+        if self.run_as is not None:
+            entry = pwd.getpwnam(self.run_as)
+            command = ["setpriv", "--reuid=%d" % entry.pw_uid, "--regid=%d" % entry.pw_gid,
+                       "--clear-groups", "--"] + command
+        return command
+
+    def _valgrind_prefix(self):
         return [
             "valgrind", "--tool=memcheck", "--leak-check=full",
             "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
             "--num-callers=40", "--keep-debuginfo=yes", "--track-origins=no",
             "--suppressions=" + SUPPRESSIONS_FILE,
             "--xml=yes", "--xml-file=" + (self.valgrind_xml % self.runs),
-        ] + command
+        ]
 
     # Running -------------------------------------------------------------
 
-    def spawn(self):
-        """Start collectd without waiting for it (see start())."""
+    def spawn(self, mode="-f"):
+        """Start collectd without waiting for it (see start()). mode is the
+        command-line flag: -f runs in the foreground, -T reads once and
+        exits (see run_once())."""
         if self.process is not None and self.process.poll() is None:
             raise CollectdError("collectd is already running")
         if self.port is None:
@@ -204,7 +243,7 @@ class Collectd:
         output.write(b"--- run %d ---\n" % self.runs)
         output.flush()
         self.process = subprocess.Popen(
-            self._command(), stdin=subprocess.DEVNULL, stdout=output,
+            self._command(mode), stdin=subprocess.DEVNULL, stdout=output,
             stderr=subprocess.STDOUT, cwd=self.workdir)
         output.close()
         return self.process
@@ -246,6 +285,18 @@ class Collectd:
         except subprocess.TimeoutExpired:
             raise CollectdError("collectd still running after %.0f s:\n%s"
                                 % (scaled(timeout), self.log()))
+
+    def run_once(self, timeout=30.0):
+        """Run collectd -T: read the configuration, initialise the plugins,
+        call each read callback once and exit. Returns the exit status,
+        which is non-zero when the configuration or an init callback failed;
+        log() then contains collectd's messages. Under valgrind, raises on
+        errors found in p2pool.so."""
+        self.spawn(mode="-T")
+        self.exit_status = self.wait_for_exit(timeout)
+        if self.valgrind:
+            self.check_valgrind()
+        return self.exit_status
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
@@ -331,14 +382,7 @@ class Collectd:
     def log(self):
         """Return collectd's log file followed by its own output (messages
         logged before the logfile plugin was configured go there)."""
-        text = ""
-        for path in (self.log_path, self.output_path):
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    text += f.read()
-            except FileNotFoundError:
-                pass
-        return text
+        return read_log(self.log_path) + read_log(self.output_path)
 
     def log_lines(self, pattern):
         """Return the log lines matching a regular expression."""

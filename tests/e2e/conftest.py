@@ -13,7 +13,11 @@ Environment:
 
 import os
 import re
+import shutil
+import ssl
+import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -25,6 +29,8 @@ sys.path.insert(0, TESTS_DIR)
 from collectd_runner import VALGRIND, Collectd, scaled  # noqa: E402
 from fake_observer import FakeObserver, ObserverData  # noqa: E402
 from redis_runner import RedisServer  # noqa: E402
+from required_tools import require_tool  # noqa: E402
+from scripted_http import ScriptedHTTPServer  # noqa: E402
 
 
 def _package_version():
@@ -87,25 +93,82 @@ def fake_observer(observer_data):
     fake.stop()
 
 
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1,
+    RSA 2048, valid one day) made with openssl: a (certificate path, key
+    path) pair of PEM files. A client trusts it with the plugin's CACert
+    option."""
+    openssl = require_tool("openssl", "openssl")
+    directory = tmp_path_factory.mktemp("tls")
+    certificate = str(directory / "cert.pem")
+    key = str(directory / "key.pem")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", key, "-out", certificate, "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True)
+    return certificate, key
+
+
+@pytest.fixture
+def tls_fake_observer(observer_data, tls_certificate):
+    """A started FakeObserver like fake_observer, whose websocket speaks TLS
+    with tls_certificate: events_url is a wss:// URL. The REST API stays
+    plain HTTP. Both servers are stopped after the test."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls_certificate)
+    fake = FakeObserver(data=observer_data, events_ssl=context).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def scripted_http():
+    """A started ScriptedHTTPServer on 127.0.0.1, for upstreams other than
+    the observer (price providers, xmrvsbeast, a node's data API over HTTP).
+
+    scripted_http.url is the base URL. reply() scripts a response for a path
+    or a prefix ending in "*" (status, body, headers, delay, uses, required
+    query parameters); serve_directory() serves the files of a directory.
+    requests, requests_to() and wait_for_requests() return what it received.
+    Stopped after the test.
+    """
+    server = ScriptedHTTPServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def collectd_factory(tmp_path, build_dir, repo_root):
     """Make Collectd runners: collectd_factory(plugin_config, **options).
 
     plugin_config is the text inside <Plugin p2pool>. Options: extra_config
     (configuration before LoadPlugin p2pool), extra_plugins (stock plugin
-    names copied into the private PluginDir), global_config, log_level.
-    Each runner has its own directory under tmp_path. Call .start() on it.
+    names copied into the private PluginDir), global_config, log_level,
+    run_as (a user collectd runs as; needs root and setpriv).
+    Each runner has its own directory under tmp_path, or with run_as a
+    directory under the system's temporary directory that the user can
+    reach (pytest makes tmp_path private to the user running the tests).
+    Call .start() on it, or .run_once() for collectd -T.
     Its methods: scrape(), value(), wait_for(), log(), log_lines(),
     wait_for_log(), assert_no_read_suspend(), assert_clean_log() (also fails
     on "Value too old", "UNKNOWN plugin" or "Dataset not found"), stop()
-    (returns the seconds SIGTERM took) and restart() (same BaseDir and port). Runners still running after the test
-    are stopped, and under P2POOL_E2E_VALGRIND=1 their memory check applies.
+    (returns the seconds SIGTERM took), kill() and restart() (same BaseDir
+    and port). Runners still running after the test are stopped, and under
+    P2POOL_E2E_VALGRIND=1 their memory check applies.
     """
     runners = []
+    shared_dirs = []
 
     def make(plugin_config="", **options):
-        workdir = tmp_path / ("collectd-%d" % (len(runners) + 1))
-        workdir.mkdir()
+        if options.get("run_as") is None:
+            workdir = tmp_path / ("collectd-%d" % (len(runners) + 1))
+            workdir.mkdir()
+        else:
+            workdir = tempfile.mkdtemp(prefix="p2pool-collectd-")
+            os.chmod(workdir, 0o755)
+            shared_dirs.append(workdir)
         runner = Collectd(str(workdir), build_dir, repo_root, plugin_config, **options)
         runners.append(runner)
         return runner
@@ -117,6 +180,8 @@ def collectd_factory(tmp_path, build_dir, repo_root):
             runner.stop()
         except AssertionError as exc:
             failures.append(str(exc))
+    for workdir in shared_dirs:
+        shutil.rmtree(workdir, ignore_errors=True)
     if failures:
         pytest.fail("\n\n".join(failures))
 
@@ -124,9 +189,11 @@ def collectd_factory(tmp_path, build_dir, repo_root):
 @pytest.fixture
 def redis_factory(tmp_path):
     """Make RedisServer runners: redis_factory(password=None). Each is
-    started, listens on 127.0.0.1 on a free port, keeps nothing on disk, and
-    is stopped after the test. Methods: stop(), start() (same port),
-    restart(), pause()/resume() (SIGSTOP/SIGCONT), command(*args), keys()."""
+    started, listens on 127.0.0.1 on a free port, keeps nothing on disk
+    unless told to, and is stopped after the test. Methods: stop() (with
+    save=True writes dump.rdb first, which the next start() loads), kill()
+    (SIGKILL), start() (same port), restart(), pause()/resume()
+    (SIGSTOP/SIGCONT), command(*args, db=N), keys()."""
     servers = []
 
     def make(password=None):

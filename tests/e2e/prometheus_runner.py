@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from collectd_runner import free_port, scaled
+from collectd_runner import free_port, read_log, scaled
 
 SCRAPE_INTERVAL = "1s"
 
@@ -96,11 +96,7 @@ class Prometheus:
             self.process.wait()
 
     def log(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)
 
     def url(self, path, params=None):
         query = "?" + urllib.parse.urlencode(params, doseq=True) if params else ""

@@ -1,8 +1,9 @@
 """Runs a private redis-server on 127.0.0.1 for end-to-end tests.
 
-The server keeps nothing on disk (--save "" --appendonly no), so a restart
-starts empty, like a Redis that lost its data. stop() and start() keep the
-port, so a client configured with it can reconnect.
+The server saves no snapshot on its own (--save "" --appendonly no), so a
+restart starts empty, like a Redis that lost its data, unless stop(save=True)
+wrote dump.rdb first. stop() and start() keep the port, so a client
+configured with it can reconnect.
 """
 
 import os
@@ -11,7 +12,7 @@ import socket
 import subprocess
 import time
 
-from collectd_runner import free_port, scaled
+from collectd_runner import free_port, read_log, scaled
 
 REDIS_BINARY = os.environ.get("P2POOL_REDIS_SERVER", "/usr/bin/redis-server")
 
@@ -113,12 +114,16 @@ class RedisServer:
                 raise RuntimeError("redis-server did not respond within %.0f s" % scaled(timeout))
             time.sleep(0.05)
 
-    def stop(self, timeout=10.0):
-        """Stop the server (SIGTERM); the port is kept for start()."""
+    def stop(self, timeout=10.0, save=False):
+        """Stop the server (SIGTERM); the port is kept for start(). save
+        writes the data set to dump.rdb in the work directory first (SAVE),
+        and the next start() loads it."""
         if self.process is None or self.process.poll() is not None:
             return
         if self.paused:
             self.resume()
+        if save:
+            self.command("SAVE")
         self.process.terminate()
         try:
             self.process.wait(timeout)
@@ -126,8 +131,18 @@ class RedisServer:
             self.process.kill()
             self.process.wait()
 
+    def kill(self):
+        """Kill the server at once (SIGKILL): it saves nothing, and clients
+        see their connections reset."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.kill()
+        self.process.wait()
+        self.paused = False
+
     def restart(self):
-        """Stop and start on the same port, with an empty data set."""
+        """Stop and start on the same port. The data set is empty again
+        unless an earlier stop(save=True) left a dump.rdb."""
         self.stop()
         return self.start()
 
@@ -147,13 +162,17 @@ class RedisServer:
     def url(self):
         return "redis://127.0.0.1:%d" % self.port
 
-    def command(self, *args, timeout=5.0):
+    def command(self, *args, timeout=5.0, db=None):
         """Send one command on a new connection (authenticating first when a
-        password is set) and return the decoded reply."""
+        password is set, then selecting database db when given) and return
+        the decoded reply."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
             reader = _Reader(sock)
             if self.password is not None:
                 sock.sendall(_encode_command(["AUTH", self.password]))
+                reader.reply()
+            if db is not None:
+                sock.sendall(_encode_command(["SELECT", db]))
                 reader.reply()
             sock.sendall(_encode_command(list(args)))
             return reader.reply()
@@ -163,8 +182,4 @@ class RedisServer:
         return sorted(k.decode() for k in self.command("KEYS", pattern))
 
     def log(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_log(self.log_path)

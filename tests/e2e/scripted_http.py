@@ -1,22 +1,29 @@
-"""A small scripted HTTP server for the price provider and xmrvsbeast fakes.
+"""A small scripted HTTP server for upstreams other than the observer: the
+price providers, xmrvsbeast and a node's data API served over HTTP.
 
 Each response comes from the newest rule whose path matches an exact path or
 a prefix ending in "*". A rule sets the status, body, extra headers and an
-optional delay, and may expire after a number of uses. Every request is
-recorded with its path, query parameters and lower-case headers. The server
-listens on 127.0.0.1 on a port the OS picks.
+optional delay, and may expire after a number of uses; a directory rule
+serves files instead of a fixed body. Every request is recorded with its
+path, query parameters and lower-case headers. The server listens on
+127.0.0.1 on a port the OS picks.
 """
 
 import http.server
+import os
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 
+# What a plain web server sends for a missing file.
+MISSING_FILE_BODY = b"<html><body>404 Not Found</body></html>"
+
 
 @dataclass
 class Reply:
-    """One scripted response."""
+    """One scripted response. With directory set, the body is the file that
+    the path names below mount, read at each request."""
 
     pattern: str
     status: int = 200
@@ -26,6 +33,8 @@ class Reply:
     delay: float = 0.0
     times: int = None  # expires after this many uses; None: never
     query: dict = None  # parameters the request must carry with these values
+    directory: str = None
+    mount: str = ""
     used: int = 0
 
     def matches(self, path, params):
@@ -112,6 +121,21 @@ class ScriptedHTTPServer:
             self._replies.append(rule)
         return rule
 
+    def serve_directory(self, mount, directory, pattern=None, delay=0.0,
+                        content_type="application/json"):
+        """Serve the files under directory for the paths under mount (e.g.
+        "/api/" serves /api/pool/stats from directory/pool/stats). Each
+        request reads the file again, so a test may rewrite it meanwhile. A
+        missing file, or a path with "..", gets 404 with a small HTML page.
+        pattern narrows the rule (e.g. one file with a delay); it defaults
+        to mount followed by "*". The newest matching rule wins, as for
+        reply()."""
+        rule = Reply(pattern=pattern or mount + "*", content_type=content_type,
+                     delay=delay, directory=directory, mount=mount)
+        with self._lock:
+            self._replies.append(rule)
+        return rule
+
     def clear(self):
         with self._lock:
             self._replies.clear()
@@ -164,13 +188,28 @@ class ScriptedHTTPServer:
         if rule.delay:
             time.sleep(rule.delay)
 
+        status, content_type, body = rule.status, rule.content_type, rule.body
+        if rule.directory is not None:
+            status, content_type, body = _read_served_file(rule, parsed.path)
         try:
-            handler.send_response(rule.status)
-            handler.send_header("Content-Type", rule.content_type)
-            handler.send_header("Content-Length", str(len(rule.body)))
+            handler.send_response(status)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(body)))
             for name, value in rule.headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
-            handler.wfile.write(rule.body)
+            handler.wfile.write(body)
         except OSError:
             pass
+
+
+def _read_served_file(rule, path):
+    """Return (status, content type, body) for a path of a directory rule."""
+    relative = path[len(rule.mount):] if path.startswith(rule.mount) else None
+    if relative is None or ".." in relative.split("/"):
+        return 404, "text/html", MISSING_FILE_BODY
+    try:
+        with open(os.path.join(rule.directory, relative), "rb") as f:
+            return 200, rule.content_type, f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return 404, "text/html", MISSING_FILE_BODY

@@ -1,12 +1,16 @@
-"""Checks of the test harness itself: the fake observer responds like
-the real one, its faults and counters work, the Prometheus and valgrind report
-parsers read their formats, and the redis-server runner restarts on its
-port. No collectd runs here."""
+"""Checks of the test harness itself, with no collectd running.
+
+The fake observer responds like the real one, over ws:// and wss://, and its
+faults and counters work. The scripted HTTP server serves a directory. The
+Prometheus and valgrind report parsers read their formats. The redis-server
+runner restarts on its port, saves, is killed and selects databases."""
 
 import asyncio
 import http.client
 import json
+import os
 import socket
+import ssl
 import time
 
 import pytest
@@ -162,6 +166,71 @@ def test_event_stream_rejection_and_drop(fake_observer):
     assert (stream.handshakes, stream.connections) == (2, 1)
 
 
+def test_event_stream_rejects_until_accepted(fake_observer):
+    stream = fake_observer.events
+    stream.reject_next(403, count=None)
+
+    async def status_of_handshake():
+        try:
+            async with websockets.connect(stream.url):
+                return 101
+        except websockets.InvalidStatusCode as error:
+            return error.status_code
+
+    assert [asyncio.run(status_of_handshake()) for _ in range(3)] == [403, 403, 403]
+    stream.accept_all()
+    assert asyncio.run(status_of_handshake()) == 101
+    assert (stream.handshakes, stream.connections) == (4, 1)
+
+
+def test_event_stream_over_tls(tls_fake_observer, tls_certificate):
+    stream = tls_fake_observer.events
+    assert stream.url.startswith("wss://127.0.0.1:")
+    trusted = ssl.create_default_context(cafile=tls_certificate[0])
+
+    async def client():
+        async with websockets.connect(stream.url, ssl=trusted) as ws:
+            await asyncio.get_running_loop().run_in_executor(None, stream.wait_for_connections, 1)
+            stream.send_text('{"type":"side_block"}')
+            return await asyncio.wait_for(ws.recv(), 5)
+
+    assert asyncio.run(client()) == '{"type":"side_block"}'
+
+    async def untrusted_client():
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await websockets.connect(stream.url, ssl=ssl.create_default_context())
+
+    asyncio.run(untrusted_client())
+    assert stream.connections == 1
+
+
+def test_scripted_http_serves_directory(scripted_http, tmp_path):
+    (tmp_path / "pool").mkdir()
+    (tmp_path / "pool" / "stats").write_text('{"pool_statistics":{}}')
+    scripted_http.serve_directory("/api/", str(tmp_path))
+    scripted_http.serve_directory("/api/", str(tmp_path), pattern="/api/slow", delay=0.5)
+    (tmp_path / "slow").write_text("{}")
+
+    def fetch(path):
+        conn = http.client.HTTPConnection("127.0.0.1", scripted_http.port, timeout=5)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read()
+
+    assert fetch("/api/pool/stats") == (200, "application/json", b'{"pool_statistics":{}}')
+    (tmp_path / "pool" / "stats").write_text("{}")
+    assert fetch("/api/pool/stats")[2] == b"{}"
+    for missing in ("/api/pool/blocks", "/api/pool", "/api/../" + os.path.basename(tmp_path)):
+        status, content_type, body = fetch(missing)
+        assert (status, content_type) == (404, "text/html"), missing
+        assert b"404 Not Found" in body
+    begin = time.monotonic()
+    assert fetch("/api/slow")[0] == 200
+    assert time.monotonic() - begin >= 0.5
+    assert [r.path for r in scripted_http.requests_to("/api/pool/*")] == [
+        "/api/pool/stats", "/api/pool/stats", "/api/pool/blocks"]
+
+
 def test_demo_rounds_make_new_blocks(observer_data):
     events = load_demo_events()
     first = rewrite_event(events[0], 0, 100)
@@ -238,3 +307,20 @@ def test_redis_server_restarts_on_same_port(redis_factory):
         server.command("PING", timeout=0.3)
     server.resume()
     assert server.command("PING") == "PONG"
+
+
+def test_redis_server_saves_kills_and_selects(redis_factory):
+    server = redis_factory()
+    assert server.command("SET", "p2pool:db3", "3", db=3) == "OK"
+    assert server.command("EXISTS", "p2pool:db3") == 0
+    assert server.command("SET", "p2pool:kept", "1") == "OK"
+    server.stop(save=True)
+    server.start()
+    assert server.command("GET", "p2pool:kept") == b"1"
+    assert server.command("GET", "p2pool:db3", db=3) == b"3"
+
+    assert server.command("SET", "p2pool:lost", "1") == "OK"
+    server.kill()
+    server.start()
+    assert server.command("GET", "p2pool:lost") is None
+    assert server.command("GET", "p2pool:kept") == b"1"

@@ -12,7 +12,7 @@ import pytest
 
 import observer_expect as expect
 from collectd_runner import VALGRIND, scaled
-from fake_observer import encode_list
+from fake_observer import encode_list, make_payout
 from p2pool_config import observer_block, wallet_block
 
 # Poll settings of the tests. Under valgrind a request takes longer, so
@@ -200,19 +200,6 @@ def test_connections_kept_alive(fake_observer, collectd_factory):
 
 
 # Payouts ------------------------------------------------------------------
-
-
-def make_payout(template, main_height, reward, serial):
-    payout = dict(template)
-    payout.update({
-        "main_height": main_height,
-        "main_id": "%064x" % (0xC0FFEE000 + serial),
-        "template_id": "%064x" % (0xBEEF000 + serial),
-        "coinbase_id": "%064x" % (0xF00D000 + serial),
-        "coinbase_reward": reward,
-        "timestamp": template["timestamp"] + (main_height - template["main_height"]) * 120,
-    })
-    return payout
 
 
 def payout_queries(fake, address):

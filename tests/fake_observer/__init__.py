@@ -7,7 +7,7 @@ command-line server.
 """
 
 from .data import (FIXTURES_DIR, ObserverData, encode_list, encode_object,
-                   fixture_path, load_fixture, select_payouts)
+                   fixture_path, load_fixture, make_payout, select_payouts)
 from .events import FakeEventStream
 from .http_server import FakeObserverHTTP, Request, Rule
 
@@ -17,11 +17,12 @@ class FakeObserver:
 
     http: the FakeObserverHTTP (scripting, recorded requests, data);
     events: the FakeEventStream; data: the ObserverData being served.
+    events_ssl: an ssl.SSLContext for the websocket (wss://), or None.
     """
 
-    def __init__(self, data=None, host="127.0.0.1", events=True):
+    def __init__(self, data=None, host="127.0.0.1", events=True, events_ssl=None):
         self.http = FakeObserverHTTP(data=data, host=host)
-        self.events = FakeEventStream(host=host) if events else None
+        self.events = FakeEventStream(host=host, ssl_context=events_ssl) if events else None
 
     @property
     def data(self):
@@ -58,5 +59,5 @@ class FakeObserver:
 __all__ = [
     "FIXTURES_DIR", "FakeEventStream", "FakeObserver", "FakeObserverHTTP",
     "ObserverData", "Request", "Rule", "encode_list", "encode_object",
-    "fixture_path", "load_fixture", "select_payouts",
+    "fixture_path", "load_fixture", "make_payout", "select_payouts",
 ]

@@ -135,6 +135,11 @@ class ObserverData:
         with self.lock:
             self.miners[address].window = copy.deepcopy(rows)
 
+    def set_found_blocks(self, rows):
+        """Replace the /api/found_blocks rows (newest first)."""
+        with self.lock:
+            self.found_blocks = copy.deepcopy(rows)
+
     def get_pool_info(self):
         with self.lock:
             return copy.deepcopy(self.pool_info)
@@ -227,6 +232,22 @@ class ObserverData:
             if str(miner.miner_info.get("id")) == key:
                 return miner
         return None
+
+
+def make_payout(template, main_height, reward, serial):
+    """Return a copy of the payout row template moved to main_height, with
+    the reward in atomic units and ids derived from serial (distinct serials
+    give distinct ids). Its timestamp moves two minutes per Monero block."""
+    payout = dict(template)
+    payout.update({
+        "main_height": main_height,
+        "main_id": "%064x" % (0xC0FFEE000 + serial),
+        "template_id": "%064x" % (0xBEEF000 + serial),
+        "coinbase_id": "%064x" % (0xF00D000 + serial),
+        "coinbase_reward": reward,
+        "timestamp": template["timestamp"] + (main_height - template["main_height"]) * 120,
+    })
+    return payout
 
 
 def _int_param(params, name, default):

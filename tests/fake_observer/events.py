@@ -26,13 +26,15 @@ class FakeEventStream:
     Counts TCP handshakes (every upgrade request, accepted or rejected) and
     connections (upgrades that succeeded), records each handshake's path and
     headers, and can send text, fragmented, binary or malformed frames, drop
-    connections, reject handshakes and stall.
+    connections, reject handshakes and stall. With ssl_context (an
+    ssl.SSLContext holding the server certificate) it speaks TLS (wss://).
     """
 
-    def __init__(self, host="127.0.0.1", port=0, path=EVENTS_PATH):
+    def __init__(self, host="127.0.0.1", port=0, path=EVENTS_PATH, ssl_context=None):
         self.host = host
         self.port = port
         self.path = path
+        self.ssl_context = ssl_context
         self._lock = threading.Lock()
         self._loop = None
         self._thread = None
@@ -41,12 +43,15 @@ class FakeEventStream:
         self._handshakes = []
         self._connections_total = 0
         self._rejections = []  # (status, body) for the next handshakes
+        self._rejection_for_all = None  # (status, body) for every handshake
         self._stalled = False
 
     @property
     def url(self):
-        """ws:// URL of the stream, e.g. ws://127.0.0.1:40125/api/events."""
-        return "ws://%s:%d%s" % (self.host, self.port, self.path)
+        """URL of the stream, e.g. ws://127.0.0.1:40125/api/events (wss://
+        with TLS)."""
+        scheme = "wss" if self.ssl_context is not None else "ws"
+        return "%s://%s:%d%s" % (scheme, self.host, self.port, self.path)
 
     def start(self):
         """Listen and serve in a background thread."""
@@ -59,7 +64,7 @@ class FakeEventStream:
             try:
                 self._server = self._loop.run_until_complete(websockets.serve(
                     self._handle, self.host, self.port,
-                    process_request=self._process_request,
+                    process_request=self._process_request, ssl=self.ssl_context,
                     ping_interval=None, compression=None, max_size=2 ** 20))
             except Exception as exc:  # reported to the caller of start()
                 failure.append(exc)
@@ -182,14 +187,24 @@ class FakeEventStream:
 
     def reject_next(self, status=403, body=None, count=1):
         """Answer the next count upgrade requests with an HTTP status and an
-        HTML page instead of switching protocols."""
+        HTML page instead of switching protocols. count None rejects every
+        upgrade request until accept_all()."""
         if body is None:
             body = ("<!DOCTYPE html><html><head><title>%d</title></head>"
                     "<body><h1>Request blocked</h1></body></html>\n" % status)
         if isinstance(body, str):
             body = body.encode()
         with self._lock:
-            self._rejections.extend([(status, body)] * count)
+            if count is None:
+                self._rejection_for_all = (status, body)
+            else:
+                self._rejections.extend([(status, body)] * count)
+
+    def accept_all(self):
+        """Undo reject_next(): accept every upgrade request from now on."""
+        with self._lock:
+            self._rejection_for_all = None
+            self._rejections.clear()
 
     def stall(self):
         """Stop sending and stop reading on every connection, present and
@@ -231,7 +246,10 @@ class FakeEventStream:
         headers = {k.lower(): v for k, v in request_headers.raw_items()}
         with self._lock:
             self._handshakes.append((path, headers))
-            rejection = self._rejections.pop(0) if self._rejections else None
+            if self._rejections:
+                rejection = self._rejections.pop(0)
+            else:
+                rejection = self._rejection_for_all
         if rejection is not None:
             status, body = rejection
             return (http.HTTPStatus(status),
