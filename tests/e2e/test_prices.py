@@ -12,7 +12,6 @@ import time
 import pytest
 
 from p2pool_config import option_lines
-from scripted_http import ScriptedHTTPServer
 
 COINGECKO_PATH = "/api/v3/simple/price"
 CRYPTOCOMPARE_PATH = "/data/price"
@@ -37,10 +36,9 @@ CRYPTOCOMPARE_KEY_REQUIRED = {"Err": {"message": "API key required, see the docu
 
 
 @pytest.fixture
-def provider():
-    server = ScriptedHTTPServer().start()
-    yield server
-    server.stop()
+def provider(scripted_http):
+    """The fake price provider: CoinGecko or cryptocompare, as scripted."""
+    return scripted_http
 
 
 def prices_config(url, provider_name="coingecko", currencies=("EUR", "USD"), **options):

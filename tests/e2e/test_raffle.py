@@ -16,7 +16,6 @@ import json
 import pytest
 
 from p2pool_config import observer_block, wallet_block
-from scripted_http import ScriptedHTTPServer
 
 JSON_PATH = "/cgi-bin/p2pool_bonus_history_gupaxx_api.cgi"
 PAGE_PATH = "/cgi-bin/p2pool_bonus_history.cgi"
@@ -40,10 +39,9 @@ CHANGED_LAYOUT_PAGE = ("<html><body><table><tr><td>last hour</td><td>2.50 kH/s</
 
 
 @pytest.fixture
-def xmrvsbeast():
-    server = ScriptedHTTPServer().start()
-    yield server
-    server.stop()
+def xmrvsbeast(scripted_http):
+    """The fake xmrvsbeast site, scripted per wallet by RaffleSite."""
+    return scripted_http
 
 
 class RaffleSite:

@@ -1,395 +1,144 @@
 """Running totals across restarts of collectd and of Redis, end to end.
 
-Each test runs the real collectd with the plugin, write_prometheus on a free
-loopback port and a scripted observer, and for Redis a private redis-server.
-Totals are read from the /metrics page and from the store itself (the state
-file's JSON, or Redis values through redis-cli).
+Each test runs the real collectd with the plugin and write_prometheus (the
+collectd_factory fixture), the fake observer serving the fixture wallet with
+its three payouts, and for Redis a private redis-server (redis_factory).
+Totals are read from the /metrics page and from the store itself: the state
+file's JSON, or the Redis values.
 """
 
-import http.server
 import json
 import os
-import re
-import shutil
-import signal
-import socket
-import subprocess
-import threading
 import time
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
-import pytest
+from collectd_runner import HOSTNAME, VALGRIND, scaled
+from fake_observer import encode_list, make_payout
+from p2pool_config import observer_block, wallet_block
 
-REPO = Path(__file__).resolve().parents[2]
-COLLECTD = "/usr/sbin/collectd"
-COLLECTD_PLUGINS = Path("/usr/lib/collectd")
-STOCK_TYPES_DB = "/usr/share/collectd/types.db"
-BUILD_DIR = Path(os.environ.get("P2POOL_BUILD_DIR", REPO))
-PLUGIN_SO = Path(os.environ.get("P2POOL_PLUGIN_SO",
-                                BUILD_DIR / ".libs" / "p2pool.so"))
+INTERVAL = 2 if VALGRIND else 1
+RIG1 = {"p2pool": "rig1"}
+PAYOUTS = "collectd_p2pool_payouts_total"
+PAYOUT_AMOUNT = "collectd_p2pool_payout_atomic_units_total"
+PAYOUTS_PATH = "/api/payouts/*"
 
-ADDRESS = (
-    "4MASi45ub7Qe4ZE36UT5G6cU4ud8Fhhe4deS4F3cw9KTAb8dLcukC7edhDQ7cn5d4gEYkbUrM"
-    "WeWQLGsCmrG6dLaYyNoVKf"
-)
-HOSTNAME = "testhost"
-WAIT_S = 20
-
-pytestmark = pytest.mark.skipif(
-    not (Path(COLLECTD).exists() and PLUGIN_SO.exists()),
-    reason="needs /usr/sbin/collectd and a built .libs/p2pool.so",
-)
+# A payout n Monero blocks above the newest one pays this much plus n.
+NEW_PAYOUT_REWARD = 1000000000
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def wallet_address(fake):
+    """The fixture wallet that has payouts."""
+    return fake.data.addresses()[0]
 
 
-def wait_for(predicate, what, timeout=WAIT_S):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
+def wallet_key(fake):
+    return "p2pool:wallet:%s:mini" % wallet_address(fake)
+
+
+OBSERVER_KEY = "p2pool:observer:%s:mini" % HOSTNAME
+
+
+def plugin_config(fake, store_config="", **observer_options):
+    """<Plugin p2pool> text: the store options, observer "mini" at the fake
+    and wallet "rig1" with the fixture wallet's address."""
+    options = dict({"Interval": INTERVAL, "Timeout": INTERVAL}, **observer_options)
+    return (store_config
+            + observer_block("mini", fake.url, **options)
+            + wallet_block("rig1", wallet_address(fake), "mini"))
+
+
+def add_payouts(fake, number):
+    """Add number payouts to the wallet, each five Monero blocks above the
+    newest one."""
+    address = wallet_address(fake)
+    for _ in range(number):
+        newest = fake.data.payouts(address)[0]
+        height = newest["main_height"] + 5
+        reward = NEW_PAYOUT_REWARD + len(fake.data.payouts(address))
+        fake.data.add_payout(address, make_payout(newest, height, reward, height))
+
+
+def served_amount(fake):
+    """Atomic units of every payout the observer serves for the wallet."""
+    return sum(p["coinbase_reward"] for p in fake.data.payouts(wallet_address(fake)))
+
+
+def payout_requests(fake):
+    return fake.http.requests_to(PAYOUTS_PATH)
+
+
+def wait_for_payout_polls(fake, count, since):
+    """Wait until count payout requests arrived after the first since."""
+    fake.http.wait_for_request(PAYOUTS_PATH, count=since + count,
+                               timeout=scaled(5 + 3 * count * INTERVAL))
+
+
+def wait_for_payouts(collectd, count):
+    return collectd.wait_for(PAYOUTS, RIG1, lambda v: v == count, timeout=20)
+
+
+def wait_for_amount(collectd, amount):
+    return collectd.wait_for(PAYOUT_AMOUNT, RIG1, lambda v: v == amount, timeout=20)
+
+
+def wait_until(predicate, description, timeout=20.0):
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0f s waiting for %s"
+                                 % (scaled(timeout), description))
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def payout_row(n):
-    """Payout number n of the scripted wallet: one Monero block apart each."""
-    return {
-        "miner": 7,
-        "template_id": f"{n + 0x500:064x}",
-        "side_height": 9000000 + 30 * n,
-        "main_id": f"{n + 0xA00:064x}",
-        "main_height": 3400000 + 5 * n,
-        "timestamp": 1750000000 + 600 * n,
-        "coinbase_id": f"{n + 0xC00:064x}",
-        "coinbase_reward": 1000000000 + n,
-        "coinbase_private_key": f"{n + 0xE00:064x}",
-        "coinbase_output_index": 3,
-        "global_output_index": 100000 + n,
-        "including_height": 8999000 + 30 * n,
-    }
-
-
-def amount_of(count):
-    return sum(1000000000 + n for n in range(count))
-
-
-class FakeObserver:
-    """A scripted P2Pool Observer REST API on 127.0.0.1."""
-
-    def __init__(self, payouts=3):
-        self.lock = threading.Lock()
-        self.payouts = [payout_row(n) for n in range(payouts)]
-        self.payout_queries = []
-        self.ignore_from_height = False
-        observer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                body = observer.respond(self.path)
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def add_payouts(self, number):
-        with self.lock:
-            start = len(self.payouts)
-            self.payouts += [payout_row(n) for n in range(start, start + number)]
-
-    def respond(self, path):
-        parsed = urllib.parse.urlparse(path)
-        query = urllib.parse.parse_qs(parsed.query)
-        if parsed.path == "/api/pool_info":
-            return POOL_INFO
-        if parsed.path.startswith("/api/miner_info/"):
-            return {"id": 7, "address": ADDRESS, "last_share_height": 9000100,
-                    "last_share_timestamp": 1750003000}
-        if parsed.path.startswith("/api/side_blocks_in_window/"):
-            return []
-        if parsed.path.startswith("/api/payouts/"):
-            with self.lock:
-                self.payout_queries.append(parsed.query)
-                rows = list(reversed(self.payouts))
-            from_height = int(query.get("from_height", ["0"])[0])
-            if from_height > 0 and not self.ignore_from_height:
-                rows = [r for r in rows if r["main_height"] >= from_height]
-            return rows
-        return {"error": "not_found"}
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-POOL_INFO = {
-    "sidechain": {
-        "consensus": {"name": "mini", "block_time": 10, "uncle_penalty": 20},
-        "last_block": {"side_height": 9000200, "difficulty": 120000000,
-                       "window_depth": 2160},
-        "seconds_since_last_block": 3,
-        "effort": {"current": 12.5, "average10": 90.0, "average": 101.0,
-                   "average200": 99.0},
-        "window": {"miners": 40, "blocks": 2160, "uncles": 30,
-                   "weight": 250000000000},
-        "found": 321,
-        "miners": 5000,
-    },
-    "mainchain": {"height": 3400100, "difficulty": 300000000000,
-                  "reward": 600000000000},
-}
-
-
-class Redis:
-    """A private redis-server on a loopback port, restartable on that port."""
-
-    def __init__(self, workdir, password=None):
-        self.dir = workdir
-        self.dir.mkdir(exist_ok=True)
-        self.port = free_port()
-        self.password = password
-        self.proc = None
-
-    def start(self):
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.dir), "--save", "", "--appendonly", "no"]
-        if self.password:
-            args += ["--requirepass", self.password]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.cli("PING") == "PONG", "redis-server to start")
-
-    def cli(self, *command):
-        args = ["redis-cli", "-p", str(self.port), "--raw"]
-        if self.password:
-            args += ["--no-auth-warning", "-a", self.password]
-        result = subprocess.run(args + list(command), capture_output=True,
-                                text=True, timeout=10)
-        return result.stdout.rstrip("\n")
-
-    def kill(self):
-        self.proc.kill()
-        self.proc.wait()
-
-    def stop(self):
-        """Stops Redis after writing its data to dump.rdb in its directory."""
-        self.cli("SAVE")
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-    def value(self, key):
-        text = self.cli("GET", key)
-        return json.loads(text) if text else None
-
-
-class Collectd:
-    """collectd with logfile, write_prometheus and the p2pool plugin."""
-
-    def __init__(self, workdir, observer, store_config):
-        self.dir = workdir
-        self.plugins = workdir / "plugins"
-        self.plugins.mkdir(parents=True, exist_ok=True)
-        for name in ("logfile.so", "write_prometheus.so"):
-            shutil.copy(COLLECTD_PLUGINS / name, self.plugins / name)
-        shutil.copy(PLUGIN_SO, self.plugins / "p2pool.so")
-        self.log = workdir / "collectd.log"
-        self.port = free_port()
-        self.conf = workdir / "collectd.conf"
-        self.conf.write_text(f"""
-Hostname "{HOSTNAME}"
-FQDNLookup false
-BaseDir "{workdir}"
-PIDFile "{workdir}/collectd.pid"
-PluginDir "{self.plugins}"
-TypesDB "{STOCK_TYPES_DB}" "{REPO / 'p2pool.types.db'}"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "{self.log}"
-  Timestamp true
-  PrintSeverity true
-</Plugin>
-LoadPlugin write_prometheus
-<Plugin write_prometheus>
-  Host "127.0.0.1"
-  Port "{self.port}"
-</Plugin>
-LoadPlugin p2pool
-<Plugin p2pool>
-{store_config}
-  <Observer "mini">
-    URL "{observer.url}"
-    Events false
-    Interval 1
-    Timeout 1
-  </Observer>
-  <Wallet "rig1">
-    Address "{ADDRESS}"
-    Observer "mini"
-  </Wallet>
-</Plugin>
-""")
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen([COLLECTD, "-f", "-C", str(self.conf)],
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT)
-
-    def stop(self):
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-        self.proc = None
-
-    def restart(self):
-        self.stop()
-        self.start()
-
-    def metrics(self):
-        try:
-            with urllib.request.urlopen(
-                    f"http://127.0.0.1:{self.port}/metrics", timeout=2) as r:
-                text = r.read().decode()
-        except OSError:
-            return {}
-        values = {}
-        for line in text.splitlines():
-            match = re.match(r'^(\w+)\{([^}]*)\} (\S+)', line)
-            if match:
-                labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
-                key = (match.group(1), labels.get("p2pool"), labels.get("type"))
-                values[key] = float(match.group(3))
-        return values
-
-    def metric(self, name, instance="rig1", type_instance=None):
-        return self.metrics().get((name, instance, type_instance))
-
-    def wait_metric(self, name, expected, instance="rig1"):
-        def reached():
-            if self.proc is not None and self.proc.poll() is not None:
-                raise AssertionError(
-                    f"collectd exited with {self.proc.returncode}:\n"
-                    + self.log_text()[-3000:])
-            return self.metric(name, instance) == expected
-
-        try:
-            wait_for(reached, f"{name} == {expected}")
-        except AssertionError as error:
-            raise AssertionError(
-                f"{error}; last value {self.metric(name, instance)}") from None
-
-    def log_text(self):
-        return self.log.read_text() if self.log.exists() else ""
-
-    def assert_clean_log(self):
-        log = self.log_text()
-        for bad in ("UNKNOWN plugin", "Value too old", "Dataset not found"):
-            assert bad not in log
-
-
-@pytest.fixture
-def observer():
-    fake = FakeObserver()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def run(tmp_path, observer):
-    started = []
-
-    def make(store_config):
-        daemon = Collectd(tmp_path, observer, store_config)
-        started.append(daemon)
-        return daemon
-
-    yield make
-    for daemon in started:
-        daemon.stop()
-
-
-@pytest.fixture
-def redis(tmp_path):
-    servers = []
-
-    def make(password=None):
-        server = Redis(tmp_path / f"redis{len(servers)}", password)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        if server.proc is not None and server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait()
 
 
 def observer_entry(side, found, orphaned):
     return {
         "name": "mini", "side_blocks": side, "found_blocks": found,
         "orphaned_blocks": orphaned,
-        "recent": [{"kind": "side", "template_id": f"{0xBEEF:064x}",
-                    "main_id": f"{0xF00D:064x}"}],
+        "recent": [{"kind": "side", "template_id": "%064x" % 0xBEEF,
+                    "main_id": "%064x" % 0xF00D}],
     }
 
 
 def redis_config(server, extra=""):
-    return f"""  <Redis>
-    Host "127.0.0.1"
-    Port {server.port}
-    Timeout 1
-{extra}  </Redis>"""
+    return ("  <Redis>\n    Host \"127.0.0.1\"\n    Port %d\n    Timeout 1\n%s  </Redis>\n"
+            % (server.port, extra))
 
 
-WALLET_KEY = f"p2pool:wallet:{ADDRESS}:mini"
-OBSERVER_KEY = f"p2pool:observer:{HOSTNAME}:mini"
+def redis_value(server, key, db=None):
+    """The JSON document stored at key, or None."""
+    text = server.command("GET", key, db=db)
+    return json.loads(text) if text else None
+
+
+def redis_payout_count(server, key):
+    return (redis_value(server, key) or {}).get("wallet", {}).get("payouts", {}).get("count")
 
 
 # ---- state file ------------------------------------------------------------
 
 
-def test_file_totals_continue_across_restart(tmp_path, run, observer):
+def test_file_totals_continue_across_restart(tmp_path, fake_observer, collectd_factory):
     state_file = tmp_path / "totals.state"
     # Event counters saved by an earlier run: nothing changes them here, so
     # they must come back unchanged after every restart.
     state_file.write_text(json.dumps({
         "format": "collectd-p2pool state", "version": 1, "saved_at": 1,
         "wallets": [], "observers": [observer_entry(1200, 3, 1)]}))
-    daemon = run(f'  StateFile "{state_file}"')
+    daemon = collectd_factory(plugin_config(
+        fake_observer, '  StateFile "%s"\n' % state_file)).start()
 
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
-    observer.add_payouts(2)  # two Monero blocks between two polls
-    daemon.wait_metric("collectd_p2pool_payouts_total", 5)
-    daemon.wait_metric("collectd_p2pool_payout_atomic_units_total",
-                       amount_of(5))
+    wait_for_payouts(daemon, 3)
+    add_payouts(fake_observer, 2)  # two Monero blocks between two polls
+    wait_for_payouts(daemon, 5)
+    wait_for_amount(daemon, served_amount(fake_observer))
     daemon.stop()
 
     saved = json.loads(state_file.read_text())
     assert saved["version"] == 1
     assert saved["wallets"][0]["payouts"]["count"] == 5
-    assert saved["wallets"][0]["payouts"]["amount"] == amount_of(5)
+    assert saved["wallets"][0]["payouts"]["amount"] == served_amount(fake_observer)
     assert saved["observers"][0]["side_blocks"] == 1200
     assert saved["observers"][0]["found_blocks"] == 3
     assert saved["observers"][0]["orphaned_blocks"] == 1
@@ -397,237 +146,226 @@ def test_file_totals_continue_across_restart(tmp_path, run, observer):
     # After the restart the first poll requests payouts from the saved
     # cursor. The payout at the cursor comes back and must not be counted
     # again.
-    queries_before = len(observer.payout_queries)
+    before = len(payout_requests(fake_observer))
     daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 5)
-    wait_for(lambda: len(observer.payout_queries) >= queries_before + 3,
-             "three polls after the restart")
-    assert all("from_height=" in q
-               for q in observer.payout_queries[queries_before:])
-    assert daemon.metric("collectd_p2pool_payouts_total") == 5
-    assert daemon.metric("collectd_p2pool_payout_atomic_units_total") == \
-        amount_of(5)
+    wait_for_payouts(daemon, 5)
+    wait_for_payout_polls(fake_observer, 3, before)
+    assert all("from_height" in r.params for r in payout_requests(fake_observer)[before:])
+    assert daemon.value(PAYOUTS, RIG1) == 5
+    assert daemon.value(PAYOUT_AMOUNT, RIG1) == served_amount(fake_observer)
 
-    observer.add_payouts(1)
-    daemon.wait_metric("collectd_p2pool_payouts_total", 6)
+    add_payouts(fake_observer, 1)
+    wait_for_payouts(daemon, 6)
     daemon.stop()
 
     saved = json.loads(state_file.read_text())
     assert saved["wallets"][0]["payouts"]["count"] == 6
     assert saved["observers"][0]["side_blocks"] == 1200
-    assert "does not exist yet" not in daemon.log_text()
+    assert not daemon.log_lines("does not exist yet")
     daemon.assert_clean_log()
 
 
-def test_file_replayed_history_counted_once(tmp_path, run, observer):
+def test_file_replayed_history_counted_once(tmp_path, fake_observer, collectd_factory):
     state_file = tmp_path / "totals.state"
-    daemon = run(f'  StateFile "{state_file}"')
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
+    daemon = collectd_factory(plugin_config(
+        fake_observer, '  StateFile "%s"\n' % state_file)).start()
+    wait_for_payouts(daemon, 3)
     daemon.stop()
 
     # An observer that ignores from_height sends the whole history again.
-    observer.ignore_from_height = True
-    queries_before = len(observer.payout_queries)
+    address = wallet_address(fake_observer)
+    fake_observer.http.script("/api/payouts/" + address,
+                              body=encode_list(fake_observer.data.payouts(address)))
+    before = len(payout_requests(fake_observer))
     daemon.start()
-    wait_for(lambda: len(observer.payout_queries) >= queries_before + 3,
-             "three polls after the restart")
-    assert daemon.metric("collectd_p2pool_payouts_total") == 3
-    observer.add_payouts(1)
-    daemon.wait_metric("collectd_p2pool_payouts_total", 4)
-    daemon.wait_metric("collectd_p2pool_payout_atomic_units_total",
-                       amount_of(4))
+    wait_for_payout_polls(fake_observer, 3, before)
+    assert daemon.value(PAYOUTS, RIG1) == 3
+
+    add_payouts(fake_observer, 1)
+    fake_observer.http.script("/api/payouts/" + address,
+                              body=encode_list(fake_observer.data.payouts(address)))
+    wait_for_payouts(daemon, 4)
+    wait_for_amount(daemon, served_amount(fake_observer))
 
 
-def test_file_missing_is_first_start(tmp_path, run, observer):
-    daemon = run("")  # default: p2pool.state in BaseDir
+def test_file_missing_is_first_start(fake_observer, collectd_factory):
+    daemon = collectd_factory(plugin_config(fake_observer))  # default: p2pool.state in BaseDir
     daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
+    wait_for_payouts(daemon, 3)
     daemon.stop()
 
-    log = daemon.log_text()
-    assert re.search(r"\[info\] p2pool plugin: State file .*p2pool\.state\" "
-                     r"does not exist yet", log)
-    saved = json.loads((tmp_path / "p2pool.state").read_text())
-    assert saved["wallets"][0]["address"] == ADDRESS
+    assert daemon.log_lines(r"\[info\] p2pool plugin: State file .*p2pool\.state\" "
+                            r"does not exist yet")
+    with open(os.path.join(daemon.base_dir, "p2pool.state"), encoding="utf-8") as f:
+        saved = json.load(f)
+    assert saved["wallets"][0]["address"] == wallet_address(fake_observer)
     assert saved["wallets"][0]["payouts"]["count"] == 3
-    assert list(tmp_path.glob("p2pool.state.tmp-*")) == []
+    assert [name for name in os.listdir(daemon.base_dir)
+            if name.startswith("p2pool.state.tmp-")] == []
 
 
-def test_file_corrupt_moved_aside(tmp_path, run, observer):
+def run_on_state_fixture(tmp_path, repo_root, fake, collectd_factory, name):
+    """Run collectd until it counted the three payouts, with the state file
+    fixture name as its StateFile (tmp_path/totals.state). Returns the
+    stopped runner and the fixture's bytes."""
     state_file = tmp_path / "totals.state"
-    fixture = REPO / "tests" / "fixtures" / "store" / "state_corrupt.json"
-    state_file.write_bytes(fixture.read_bytes())
-    daemon = run(f'  StateFile "{state_file}"')
-
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
+    with open(os.path.join(repo_root, "tests", "fixtures", "store", name), "rb") as f:
+        fixture = f.read()
+    state_file.write_bytes(fixture)
+    daemon = collectd_factory(plugin_config(fake, '  StateFile "%s"\n' % state_file)).start()
+    wait_for_payouts(daemon, 3)
     daemon.stop()
+    return daemon, fixture
+
+
+def test_file_corrupt_moved_aside(tmp_path, repo_root, fake_observer, collectd_factory):
+    state_file = tmp_path / "totals.state"
+    daemon, fixture = run_on_state_fixture(tmp_path, repo_root, fake_observer,
+                                           collectd_factory, "state_corrupt.json")
 
     aside = list(tmp_path.glob("totals.state.corrupt-*"))
     assert len(aside) == 1
-    assert aside[0].read_bytes() == fixture.read_bytes()
-    assert "is unusable" in daemon.log_text()
-    assert json.loads(state_file.read_text())["wallets"][0]["payouts"][
-        "count"] == 3
+    assert aside[0].read_bytes() == fixture
+    assert daemon.log_lines("is unusable")
+    assert json.loads(state_file.read_text())["wallets"][0]["payouts"]["count"] == 3
 
 
-def test_file_newer_version_left_unchanged(tmp_path, run, observer):
+def test_file_newer_version_left_unchanged(tmp_path, repo_root, fake_observer,
+                                           collectd_factory):
     state_file = tmp_path / "totals.state"
-    fixture = REPO / "tests" / "fixtures" / "store" / "state_newer.json"
-    state_file.write_bytes(fixture.read_bytes())
-    daemon = run(f'  StateFile "{state_file}"')
+    daemon, fixture = run_on_state_fixture(tmp_path, repo_root, fake_observer,
+                                           collectd_factory, "state_newer.json")
 
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
-    daemon.stop()
-
-    assert state_file.read_bytes() == fixture.read_bytes()
-    assert "written by a newer version" in daemon.log_text()
+    assert state_file.read_bytes() == fixture
+    assert daemon.log_lines("written by a newer version")
     assert list(tmp_path.glob("totals.state.corrupt-*")) == []
 
 
 # ---- Redis -----------------------------------------------------------------
 
 
-def test_redis_totals_continue_across_restart(run, observer, redis):
-    server = redis()
-    server.start()
-    server.cli("SET", OBSERVER_KEY,
-               json.dumps({"version": 1,
-                           "observer": observer_entry(1200, 3, 1)}))
-    daemon = run(redis_config(server))
+def test_redis_totals_continue_across_restart(fake_observer, collectd_factory, redis_server):
+    server = redis_server
+    server.command("SET", OBSERVER_KEY,
+                   json.dumps({"version": 1, "observer": observer_entry(1200, 3, 1)}))
+    key = wallet_key(fake_observer)
+    daemon = collectd_factory(plugin_config(fake_observer, redis_config(server))).start()
 
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
-    observer.add_payouts(2)
-    daemon.wait_metric("collectd_p2pool_payouts_total", 5)
+    wait_for_payouts(daemon, 3)
+    add_payouts(fake_observer, 2)
+    wait_for_payouts(daemon, 5)
     daemon.stop()
 
-    wallet = server.value(WALLET_KEY)
+    wallet = redis_value(server, key)
     assert wallet["version"] == 1
     assert wallet["wallet"]["payouts"]["count"] == 5
-    assert wallet["wallet"]["payouts"]["amount"] == amount_of(5)
-    assert server.value(OBSERVER_KEY)["observer"]["side_blocks"] == 1200
+    assert wallet["wallet"]["payouts"]["amount"] == served_amount(fake_observer)
+    assert redis_value(server, OBSERVER_KEY)["observer"]["side_blocks"] == 1200
     # Totals never expire.
-    assert server.cli("TTL", WALLET_KEY) == "-1"
-    assert server.cli("TTL", OBSERVER_KEY) == "-1"
+    assert server.command("TTL", key) == -1
+    assert server.command("TTL", OBSERVER_KEY) == -1
 
-    queries_before = len(observer.payout_queries)
+    before = len(payout_requests(fake_observer))
     daemon.start()
-    wait_for(lambda: len(observer.payout_queries) >= queries_before + 3,
-             "three polls after the restart")
-    assert all("from_height=" in q
-               for q in observer.payout_queries[queries_before:])
-    assert daemon.metric("collectd_p2pool_payouts_total") == 5
-    observer.add_payouts(1)
-    daemon.wait_metric("collectd_p2pool_payouts_total", 6)
-    wait_for(lambda: server.value(WALLET_KEY)["wallet"]["payouts"]["count"]
-             == 6, "count 6 in Redis")
+    wait_for_payout_polls(fake_observer, 3, before)
+    assert all("from_height" in r.params for r in payout_requests(fake_observer)[before:])
+    assert daemon.value(PAYOUTS, RIG1) == 5
+    add_payouts(fake_observer, 1)
+    wait_for_payouts(daemon, 6)
+    wait_until(lambda: redis_payout_count(server, key) == 6, "count 6 in Redis")
     daemon.stop()
-    assert server.value(OBSERVER_KEY)["observer"]["side_blocks"] == 1200
+    assert redis_value(server, OBSERVER_KEY)["observer"]["side_blocks"] == 1200
     daemon.assert_clean_log()
 
 
-def test_redis_killed_and_restarted_midrun(run, observer, redis):
-    server = redis()
-    server.start()
-    daemon = run(redis_config(server))
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
-    wait_for(lambda: server.value(WALLET_KEY), "the wallet key in Redis")
+def test_redis_killed_and_restarted_midrun(fake_observer, collectd_factory, redis_server):
+    server = redis_server
+    key = wallet_key(fake_observer)
+    daemon = collectd_factory(plugin_config(fake_observer, redis_config(server))).start()
+    wait_for_payouts(daemon, 3)
+    wait_until(lambda: redis_value(server, key), "the wallet key in Redis")
 
     # Redis dies without saving: its data is gone when it comes back.
     server.kill()
-    observer.add_payouts(1)
-    daemon.wait_metric("collectd_p2pool_payouts_total", 4)
+    add_payouts(fake_observer, 1)
+    wait_for_payouts(daemon, 4)
     time.sleep(3)  # a few failed saves, each within the timeout
-    assert daemon.metric("collectd_p2pool_payouts_total") == 4
+    assert daemon.value(PAYOUTS, RIG1) == 4
 
     server.start()
-    wait_for(lambda: (server.value(WALLET_KEY) or {}).get("wallet", {})
-             .get("payouts", {}).get("count") == 4,
-             "count 4 written again to the restarted Redis")
-    assert server.value(OBSERVER_KEY) is not None
+    wait_until(lambda: redis_payout_count(server, key) == 4,
+               "count 4 written again to the restarted Redis")
+    assert redis_value(server, OBSERVER_KEY) is not None
 
-    observer.add_payouts(1)
-    daemon.wait_metric("collectd_p2pool_payouts_total", 5)
+    add_payouts(fake_observer, 1)
+    wait_for_payouts(daemon, 5)
     daemon.restart()
-    queries_before = len(observer.payout_queries)
-    wait_for(lambda: len(observer.payout_queries) >= queries_before + 3,
-             "three polls after the restart")
-    assert daemon.metric("collectd_p2pool_payouts_total") == 5
+    before = len(payout_requests(fake_observer))
+    wait_for_payout_polls(fake_observer, 3, before)
+    assert daemon.value(PAYOUTS, RIG1) == 5
     daemon.stop()
 
-    log = daemon.log_text()
-    assert len(re.findall(r"Redis at \S+ is unavailable:", log)) == 1
-    assert "is available again" in log
+    assert len(daemon.log_lines(r"Redis at \S+ is unavailable:")) == 1
+    assert daemon.log_lines("is available again")
 
 
-def test_redis_down_at_start_merges_once_back(run, observer, redis):
-    server = redis()
-    server.start()
+def test_redis_down_at_start_merges_once_back(fake_observer, collectd_factory, redis_server):
+    server = redis_server
+    key = wallet_key(fake_observer)
     # Totals saved by an earlier run: three payouts, and event counters.
-    daemon = run(redis_config(server))
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
+    daemon = collectd_factory(plugin_config(fake_observer, redis_config(server))).start()
+    wait_for_payouts(daemon, 3)
     daemon.stop()
-    assert server.value(WALLET_KEY)["wallet"]["payouts"]["count"] == 3
-    server.cli("SET", OBSERVER_KEY,
-               json.dumps({"version": 1,
-                           "observer": observer_entry(1200, 3, 1)}))
-    server.stop()
+    assert redis_payout_count(server, key) == 3
+    server.command("SET", OBSERVER_KEY,
+                   json.dumps({"version": 1, "observer": observer_entry(1200, 3, 1)}))
+    server.stop(save=True)
 
     # collectd starts while Redis is down, reads the whole history (now four
     # payouts) into memory, and merges when Redis is back.
-    observer.add_payouts(1)
+    add_payouts(fake_observer, 1)
     daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 4)
+    wait_for_payouts(daemon, 4)
     server.start()  # loads dump.rdb with the saved keys
-    wait_for(lambda: server.value(WALLET_KEY)["wallet"]["payouts"]["count"]
-             == 4, "the merged count in Redis")
-    assert server.value(WALLET_KEY)["wallet"]["payouts"]["amount"] == \
-        amount_of(4)
-    assert server.value(OBSERVER_KEY)["observer"]["side_blocks"] == 1200
-    assert server.value(OBSERVER_KEY)["observer"]["found_blocks"] == 3
+    wait_until(lambda: redis_payout_count(server, key) == 4, "the merged count in Redis")
+    assert redis_value(server, key)["wallet"]["payouts"]["amount"] == \
+        served_amount(fake_observer)
+    assert redis_value(server, OBSERVER_KEY)["observer"]["side_blocks"] == 1200
+    assert redis_value(server, OBSERVER_KEY)["observer"]["found_blocks"] == 3
 
-    observer.add_payouts(1)
-    daemon.wait_metric("collectd_p2pool_payouts_total", 5)
+    add_payouts(fake_observer, 1)
+    wait_for_payouts(daemon, 5)
     daemon.stop()
-    assert server.value(WALLET_KEY)["wallet"]["payouts"]["count"] == 5
-    log = daemon.log_text()
-    assert re.search(r"Redis at \S+ is unavailable: connect failed", log)
-    assert "Merged the saved totals" in log
+    assert redis_payout_count(server, key) == 5
+    assert daemon.log_lines(r"Redis at \S+ is unavailable: connect failed")
+    assert daemon.log_lines("Merged the saved totals")
 
 
-def test_redis_with_password(run, observer, redis):
-    server = redis(password="s3cret-Pa55")
-    server.start()
-    daemon = run(redis_config(server, '    Password "s3cret-Pa55"\n'
-                                      '    Database 3\n'))
-    daemon.start()
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
-    wait_for(lambda: server.cli("-n", "3", "EXISTS", WALLET_KEY) == "1",
-             "the wallet key in database 3")
+def test_redis_with_password(fake_observer, collectd_factory, redis_factory):
+    server = redis_factory(password="s3cret-Pa55")
+    key = wallet_key(fake_observer)
+    daemon = collectd_factory(plugin_config(fake_observer, redis_config(
+        server, '    Password "s3cret-Pa55"\n    Database 3\n'))).start()
+    wait_for_payouts(daemon, 3)
+    wait_until(lambda: server.command("EXISTS", key, db=3) == 1,
+               "the wallet key in database 3")
     daemon.stop()
-    assert server.cli("EXISTS", WALLET_KEY) == "0"  # not in database 0
-    assert "s3cret-Pa55" not in daemon.log_text()
+    assert server.command("EXISTS", key) == 0  # not in database 0
+    assert "s3cret-Pa55" not in daemon.log()
 
 
-def test_redis_wrong_password(run, observer, redis):
-    server = redis(password="s3cret-Pa55")
-    server.start()
-    daemon = run(redis_config(server, '    Password "not-the-password"\n'))
-    daemon.start()
+def test_redis_wrong_password(fake_observer, collectd_factory, redis_factory):
+    server = redis_factory(password="s3cret-Pa55")
+    daemon = collectd_factory(plugin_config(fake_observer, redis_config(
+        server, '    Password "not-the-password"\n'))).start()
     # Redis refuses, the plugin counts from memory and keeps running.
-    daemon.wait_metric("collectd_p2pool_payouts_total", 3)
+    wait_for_payouts(daemon, 3)
     time.sleep(2)
-    assert daemon.proc.poll() is None
+    assert daemon.alive()
     daemon.stop()
 
-    log = daemon.log_text()
-    assert re.search(r"p2pool plugin: Redis at 127\.0\.0\.1:\d+ is "
-                     r"unavailable: AUTH failed: WRONGPASS", log)
-    assert len(re.findall(r"Redis at \S+ is unavailable:", log)) == 1
-    assert "not-the-password" not in log
-    assert server.cli("EXISTS", WALLET_KEY) == "0"
+    assert daemon.log_lines(r"p2pool plugin: Redis at 127\.0\.0\.1:\d+ is "
+                            r"unavailable: AUTH failed: WRONGPASS")
+    assert len(daemon.log_lines(r"Redis at \S+ is unavailable:")) == 1
+    assert "not-the-password" not in daemon.log()
+    assert server.command("EXISTS", wallet_key(fake_observer)) == 0
