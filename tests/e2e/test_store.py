@@ -7,6 +7,7 @@ Totals are read from the /metrics page and from the store itself: the state
 file's JSON, or the Redis values.
 """
 
+import copy
 import json
 import os
 import time
@@ -20,6 +21,7 @@ RIG1 = {"p2pool": "rig1"}
 PAYOUTS = "collectd_p2pool_payouts_total"
 PAYOUT_AMOUNT = "collectd_p2pool_payout_atomic_units_total"
 PAYOUTS_PATH = "/api/payouts/*"
+EVENTS_FIXTURES = ("tests", "fixtures", "events")
 
 # A payout n Monero blocks above the newest one pays this much plus n.
 NEW_PAYOUT_REWARD = 1000000000
@@ -369,3 +371,124 @@ def test_redis_wrong_password(fake_observer, collectd_factory, redis_factory):
     assert len(daemon.log_lines(r"Redis at \S+ is unavailable:")) == 1
     assert "not-the-password" not in daemon.log()
     assert server.command("EXISTS", wallet_key(fake_observer)) == 0
+
+
+# ---- a payout from the event stream and from the REST poll -----------------
+
+
+def payout_event(repo_root, fake, main_height, reward):
+    """Return (found_block event text, the same payout as a REST payout row):
+    the fixture's found_block moved to main_height, whose coinbase pays the
+    fixture wallet reward atomic units in its second output."""
+    address = wallet_address(fake)
+    newest = fake.data.payouts(address)[0]
+    row = make_payout(newest, main_height, reward, main_height)
+    with open(os.path.join(repo_root, *EVENTS_FIXTURES, "found_block.json"),
+              encoding="utf-8") as f:
+        event = json.load(f)
+    block = event["found_block"]["main_block"]
+    block.update({"id": row["main_id"], "height": main_height, "timestamp": row["timestamp"],
+                  "coinbase_id": row["coinbase_id"], "side_template_id": row["template_id"]})
+    outputs = event["main_coinbase_outputs"]
+    for output in outputs:
+        output["id"] = row["coinbase_id"]
+    paid = outputs[1]
+    paid.update({"miner_address": address, "miner": row["miner"], "value": reward})
+    row.update({"coinbase_output_index": paid["index"],
+                "global_output_index": paid["global_output_index"],
+                "side_height": event["found_block"]["side_height"]})
+    return json.dumps(event), copy.deepcopy(row)
+
+
+def found_block_events(collectd):
+    return collectd.value("collectd_p2pool_events_total",
+                          {"p2pool": "mini", "type": "found_block"}) or 0
+
+
+def send_event(fake, collectd, text):
+    """Send a found_block event and wait until collectd counted it."""
+    before = found_block_events(collectd)
+    assert fake.events.send_text(text) == 1
+    collectd.wait_for("collectd_p2pool_events_total", {"p2pool": "mini", "type": "found_block"},
+                      lambda v: v == before + 1, timeout=10)
+
+
+def start_with_stream(collectd):
+    collectd.start()
+    collectd.wait_for("collectd_p2pool_websocket_connected", {"p2pool": "mini"},
+                      lambda v: v == 1)
+    return collectd
+
+
+def check_payout_counted_once(fake, collectd, repo_root, saved_payouts):
+    """Count payouts seen by the stream and by the poll, in both orders and
+    across a restart of collectd. saved_payouts() returns the (count,
+    amount) in the store."""
+    address = wallet_address(fake)
+    history = len(fake.data.payouts(address))
+    newest_height = fake.data.payouts(address)[0]["main_height"]
+    start_with_stream(collectd)
+    wait_for_payouts(collectd, history)
+
+    # The stream announces the payout first; then the poll returns it.
+    first_event, first_row = payout_event(repo_root, fake, newest_height + 10, 2_718_281_828)
+    send_event(fake, collectd, first_event)
+    wait_for_payouts(collectd, history + 1)
+    fake.data.add_payout(address, first_row)
+    wait_for_amount(collectd, served_amount(fake))
+    wait_for_payout_polls(fake, 3, len(payout_requests(fake)))
+    assert collectd.value(PAYOUTS, RIG1) == history + 1
+    assert collectd.value(PAYOUT_AMOUNT, RIG1) == served_amount(fake)
+    collectd.stop()
+    assert saved_payouts() == (history + 1, served_amount(fake))
+
+    # After a restart, neither the poll nor the event sent again counts it.
+    before = len(payout_requests(fake))
+    start_with_stream(collectd)
+    wait_for_payout_polls(fake, 3, before)
+    send_event(fake, collectd, first_event)
+    assert collectd.value(PAYOUTS, RIG1) == history + 1
+
+    # The poll returns the next payout first; then the stream announces it.
+    second_event, second_row = payout_event(repo_root, fake, newest_height + 20, 1_414_213_562)
+    fake.data.add_payout(address, second_row)
+    wait_for_payouts(collectd, history + 2)
+    send_event(fake, collectd, second_event)
+    wait_for_payout_polls(fake, 2, len(payout_requests(fake)))
+    assert collectd.value(PAYOUTS, RIG1) == history + 2
+    assert collectd.value(PAYOUT_AMOUNT, RIG1) == served_amount(fake)
+    collectd.stop()
+    assert saved_payouts() == (history + 2, served_amount(fake))
+    collectd.assert_clean_log()
+
+
+def stream_config(fake, store_config):
+    """Plugin text with the event stream. While the stream is healthy the
+    plugin polls a wallet over REST once per ReconcileInterval, here every
+    Interval."""
+    return plugin_config(fake, store_config, Events=True, EventsURL=fake.events_url,
+                         ReconcileInterval=INTERVAL)
+
+
+def test_file_payout_from_stream_and_poll_counted_once(tmp_path, repo_root, fake_observer,
+                                                       collectd_factory):
+    state_file = tmp_path / "totals.state"
+    collectd = collectd_factory(stream_config(fake_observer, '  StateFile "%s"\n' % state_file))
+
+    def saved_payouts():
+        payouts = json.loads(state_file.read_text())["wallets"][0]["payouts"]
+        return payouts["count"], payouts["amount"]
+
+    check_payout_counted_once(fake_observer, collectd, repo_root, saved_payouts)
+
+
+def test_redis_payout_from_stream_and_poll_counted_once(repo_root, fake_observer,
+                                                        collectd_factory, redis_server):
+    collectd = collectd_factory(stream_config(fake_observer, redis_config(redis_server)))
+    key = wallet_key(fake_observer)
+
+    def saved_payouts():
+        payouts = redis_value(redis_server, key)["wallet"]["payouts"]
+        return payouts["count"], payouts["amount"]
+
+    check_payout_counted_once(fake_observer, collectd, repo_root, saved_payouts)
