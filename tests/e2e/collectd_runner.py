@@ -133,7 +133,7 @@ class Collectd:
 
         self.base_dir = os.path.join(workdir, "base")
         self.plugin_dir = os.path.join(workdir, "plugins")
-        self.types_db = os.path.join(workdir, "p2pool.types.db")
+        self.p2pool_types_db = os.path.join(workdir, "p2pool.types.db")
         self.config_path = os.path.join(workdir, "collectd.conf")
         self.log_path = os.path.join(workdir, "collectd.log")
         self.output_path = os.path.join(workdir, "collectd.out")
@@ -159,7 +159,7 @@ class Collectd:
         for name in ("write_prometheus", "logfile") + self.extra_plugins:
             shutil.copy2(os.path.join(STOCK_PLUGIN_DIR, name + ".so"),
                          os.path.join(self.plugin_dir, name + ".so"))
-        shutil.copy2(os.path.join(self.repo_root, "p2pool.types.db"), self.types_db)
+        shutil.copy2(os.path.join(self.repo_root, "p2pool.types.db"), self.p2pool_types_db)
 
     def _give_to_user(self, user):
         """Let user write the log, the PID file and BaseDir, and read the
@@ -171,7 +171,7 @@ class Collectd:
             os.chmod(directory, 0o755)
             for name in files:
                 os.chmod(os.path.join(directory, name), 0o755)
-        os.chmod(self.types_db, 0o644)
+        os.chmod(self.p2pool_types_db, 0o644)
 
     def config_text(self):
         """Return the configuration collectd is started with."""
@@ -181,7 +181,7 @@ class Collectd:
             'BaseDir "%s"' % self.base_dir,
             'PIDFile "%s"' % os.path.join(self.workdir, "collectd.pid"),
             'PluginDir "%s"' % self.plugin_dir,
-            'TypesDB "%s" "%s"' % (STOCK_TYPES_DB, self.types_db),
+            'TypesDB "%s" "%s"' % (STOCK_TYPES_DB, self.p2pool_types_db),
             "Interval 1",
             self.global_config,
             "",
