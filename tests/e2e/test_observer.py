@@ -194,9 +194,13 @@ def test_connections_kept_alive(fake_observer, collectd_factory):
     wait_for_polls(collectd, 2)
     after_two = fake_observer.http.connections
     wait_for_polls(collectd, 4)
-    # One poll has at most 1 + 3 * wallets requests in flight.
+    # One poll has at most 1 + 3 * wallets requests in flight. How many of
+    # them overlap, and so how many connections a poll opens, depends on
+    # timing: a later poll may still open one more than the first two did.
     assert after_two <= 1 + 3 * len(wallets)
-    assert fake_observer.http.connections == after_two
+    assert fake_observer.http.connections <= 1 + 3 * len(wallets)
+    # Every connection opened is still open: none was closed and replaced.
+    assert fake_observer.http.open_connections == fake_observer.http.connections
 
 
 # Payouts ------------------------------------------------------------------
