@@ -1,0 +1,283 @@
+"""Event benchmark: CPU per message in the plugin's event code (event_bench.c)
+and, when the tree has the event stream client, end to end through collectd
+over a loopback websocket (ws_feeder.py)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import benchlib
+import bodies
+import polling
+
+MESSAGES = 2000        # distinct messages, more than the recent-block memory
+WATCHED_WALLETS = 100  # wallets the in-process observer watches
+TARGET_CPU_S = 2.0     # rough CPU time of the in-process run
+E2E_WALLETS = 10
+LATENCY_EVENTS = 200
+LATENCY_SPACING_S = 0.02
+BURST_EVENTS = 20000
+
+
+def run(paths, workdir, repo_root):
+    events_dir = os.path.join(workdir, "events")
+    os.makedirs(events_dir, exist_ok=True)
+    messages_path = os.path.join(events_dir, "messages.jsonl")
+    addresses_path = os.path.join(events_dir, "addresses")
+    with open(messages_path, "w") as f:
+        f.write("\n".join(bodies.event_messages(MESSAGES, WATCHED_WALLETS)))
+        f.write("\n")
+    with open(addresses_path, "w") as f:
+        f.write("\n".join(bodies.wallet_address(i)
+                          for i in range(WATCHED_WALLETS)) + "\n")
+
+    result = {"message_mix": "per 200: 186 side_block (1 in 10 with an "
+                             "uncle), 10 uncle side_block, 2 found_block "
+                             "with 61 coinbase outputs, 2 orphaned_block",
+              "messages_distinct": MESSAGES,
+              "mean_message_bytes": round(
+                  os.path.getsize(messages_path) / MESSAGES)}
+    result["in_process"] = []
+    for stage in available_stages(paths, repo_root):
+        binary = build_event_bench(paths, repo_root, events_dir, stage)
+        result["in_process"].append(
+            run_event_bench(binary, messages_path, addresses_path))
+
+    result["end_to_end"] = end_to_end(paths, workdir, messages_path,
+                                      repo_root)
+    return result
+
+
+def available_stages(paths, repo_root):
+    """The in-process stages this tree supports, cheapest first."""
+    src = os.path.join(repo_root, "src")
+    stages = ["json_parse"]
+    if os.path.exists(os.path.join(src, "event_parse.c")):
+        stages.append("event_parse")
+        if os.path.exists(os.path.join(src, "events_state.c")) and \
+                os.path.exists(os.path.join(src, "events_index.c")):
+            stages.append("events_apply")
+    return stages
+
+
+def core_symbols(core_lib):
+    output = subprocess.run(["nm", "--defined-only", core_lib],
+                            capture_output=True, text=True).stdout
+    return {line.split()[-1] for line in output.splitlines()
+            if len(line.split()) == 3}
+
+
+def collectd_cppflags(build_dir):
+    with open(os.path.join(build_dir, "Makefile")) as f:
+        for line in f:
+            if line.startswith("COLLECTD_CPPFLAGS ="):
+                return line.split("=", 1)[1].split()
+    return []
+
+
+def build_event_bench(paths, repo_root, workdir, stage):
+    src = os.path.join(repo_root, "src")
+    defined = core_symbols(paths["core_lib"])
+    sources = [os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "event_bench.c")]
+    flags = ["-O2", "-std=c11", "-D_GNU_SOURCE", "-I" + src,
+             "-I" + os.path.join(paths["build_dir"], "src")]
+    if stage in ("event_parse", "events_apply"):
+        flags.append("-DHAVE_EVENT_PARSE")
+        if "p2pool_event_parse" not in defined:
+            sources.append(os.path.join(src, "event_parse.c"))
+    if stage == "events_apply":
+        flags.append("-DHAVE_EVENTS_STATE")
+        flags += collectd_cppflags(paths["build_dir"])
+        if "p2pool_events_apply" not in defined:
+            sources.append(os.path.join(src, "events_state.c"))
+        if "p2pool_address_index_build" not in defined:
+            sources.append(os.path.join(src, "events_index.c"))
+    pkg = subprocess.run(["pkg-config", "--cflags", "--libs", "json-c",
+                          "libcurl"], capture_output=True, text=True,
+                         check=True).stdout.split()
+    binary = os.path.join(workdir, "event_bench_" + stage)
+    command = (["cc"] + flags + ["-o", binary] + sources
+               + [paths["core_lib"]] + pkg + ["-lpthread", "-lm"])
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise benchlib.BenchError("building event_bench (%s) failed:\n%s"
+                                  % (stage, result.stderr))
+    return binary
+
+
+def run_event_bench(binary, messages_path, addresses_path):
+    probe = json.loads(subprocess.run(
+        [binary, messages_path, "1", str(WATCHED_WALLETS), addresses_path],
+        capture_output=True, text=True, check=True).stdout)
+    rounds = max(1, int(TARGET_CPU_S / max(probe["cpu_s"], 1e-6)))
+    output = subprocess.run(
+        [binary, messages_path, str(rounds), str(WATCHED_WALLETS),
+         addresses_path], capture_output=True, text=True, check=True).stdout
+    result = json.loads(output)
+    result["rounds"] = rounds
+    return result
+
+
+# End to end ----------------------------------------------------------------
+
+def end_to_end(paths, workdir, messages_path, repo_root):
+    """Latency from a message's send to its dispatch, and collectd CPU per
+    message, with the plugin following a loopback websocket."""
+    with open(os.path.join(repo_root, "src", "events.c")) as f:
+        if "placeholder" in f.read().split("*/", 1)[0]:
+            return {"not_measured": "src/events.c is still a placeholder "
+                                    "without a websocket client"}
+    result = {}
+    try:
+        result["latency"] = e2e_run(paths, os.path.join(workdir, "e2e-latency"),
+                                    messages_path, "latency", LATENCY_EVENTS)
+        result["burst"] = e2e_run(paths, os.path.join(workdir, "e2e-burst"),
+                                  messages_path, "burst", BURST_EVENTS)
+    except NotSupported as exc:
+        return {"not_measured": str(exc)}
+    return result
+
+
+class NotSupported(Exception):
+    """The plugin in this tree cannot follow the event stream."""
+
+
+def start_feeder(workdir, messages_path, mode, count):
+    os.makedirs(workdir, exist_ok=True)
+    port_path = os.path.join(workdir, "ws_port")
+    log_path = os.path.join(workdir, "feeder.log")
+    feeder = subprocess.Popen(
+        [sys.executable, os.path.join(os.path.dirname(
+            os.path.abspath(__file__)), "ws_feeder.py"), messages_path,
+         port_path, log_path, mode, str(count), str(LATENCY_SPACING_S)],
+        stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(port_path):
+        if feeder.poll() is not None or time.monotonic() > deadline:
+            raise benchlib.BenchError("the websocket feeder did not start")
+        time.sleep(0.02)
+    with open(port_path) as f:
+        port = int(f.read())
+    return feeder, port, log_path
+
+
+def read_feeder_log(log_path):
+    sends, marks = [], {}
+    with open(log_path) as f:
+        for line in f:
+            key, stamp = line.split()
+            if key.isdigit():
+                sends.append(float(stamp))
+            else:
+                marks[key] = float(stamp)
+    return sends, marks
+
+
+def e2e_run(paths, workdir, messages_path, mode, count):
+    server = benchlib.FakeObserver(paths["fake_observer"], paths["bodies"],
+                                   os.path.join(workdir, "server")).start()
+    feeder, ws_port, feeder_log = start_feeder(workdir, messages_path, mode,
+                                               count)
+    collectd = benchlib.Collectd(os.path.join(workdir, "collectd"),
+                                 paths["plugin"], paths["types_db"], 60)
+    config = polling.p2pool_config(
+        server.url, E2E_WALLETS, 60, 10,
+        os.path.join(collectd.base_dir, "p2pool.state"))
+    collectd.body = config.replace(
+        "    Interval 60\n",
+        "    Interval 60\n    Events true\n"
+        '    EventsURL "ws://127.0.0.1:%d/api/events"\n' % ws_port)
+    try:
+        try:
+            collectd.start(plugins=("p2pool",))
+        except benchlib.BenchError:
+            raise NotSupported("collectd rejected Events true: %s" % "".join(
+                collectd.log_lines("p2pool plugin")[-3:]).strip())
+        if not wait_for_mark(feeder_log, "begin" if mode == "burst" else "0",
+                             timeout=15):
+            raise NotSupported("the plugin did not connect to the event "
+                               "stream within 15 s; see %s"
+                               % collectd.log_path)
+        if mode == "burst":
+            return e2e_burst(collectd, feeder_log, count)
+        return e2e_latency(collectd, feeder_log, count)
+    finally:
+        collectd.stop()
+        feeder.terminate()
+        feeder.wait()
+        server.stop()
+
+
+def wait_for_mark(log_path, key, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(log_path) as f:
+            if any(line.split()[0] == key for line in f if line.strip()):
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def e2e_latency(collectd, feeder_log, count):
+    """Polls the value cache while messages arrive one by one; each value's
+    time is the moment the plugin dispatched it, so the poll rate only has
+    to be fast enough not to miss an update."""
+    dispatch_times = set()
+    deadline = time.monotonic() + count * LATENCY_SPACING_S + 10
+    done = False
+    while time.monotonic() < deadline:
+        for identifier, stamp in collectd.list_values().items():
+            if "/p2pool-" in identifier:
+                dispatch_times.add(stamp)
+        if done:
+            break
+        done = wait_for_mark(feeder_log, "done", 0)
+        time.sleep(0.002)
+    sends, _ = read_feeder_log(feeder_log)
+    ordered = sorted(dispatch_times)
+    latencies = []
+    missed = 0
+    for i, sent in enumerate(sends):
+        following = sends[i + 1] if i + 1 < len(sends) else float("inf")
+        later = [t for t in ordered if sent <= t < following]
+        if later:
+            latencies.append(later[0] - sent)
+        else:
+            missed += 1
+    latencies.sort()
+    return {
+        "events_sent": len(sends), "spacing_s": LATENCY_SPACING_S,
+        "events_with_dispatch": len(latencies),
+        "events_without_dispatch_before_next": missed,
+        "latency_median_ms": (benchlib.median(latencies) * 1e3
+                              if latencies else None),
+        "latency_p90_ms": (latencies[int(len(latencies) * 0.9)] * 1e3
+                           if latencies else None),
+        "latency_max_ms": latencies[-1] * 1e3 if latencies else None,
+    }
+
+
+def e2e_burst(collectd, feeder_log, count):
+    cpu0 = benchlib.process_cpu(collectd.pid)
+    threads0 = benchlib.thread_cpu(collectd.pid)
+    wait_for_mark(feeder_log, "done", timeout=120)
+    benchlib.wait_settled(collectd.pid)
+    cpu1 = benchlib.process_cpu(collectd.pid)
+    threads1 = benchlib.thread_cpu(collectd.pid)
+    settled = time.time()
+    _, marks = read_feeder_log(feeder_log)
+    send_s = marks["end"] - marks["begin"]
+    cpu = cpu1 - cpu0
+    return {
+        "events_sent": count,
+        "feeder_send_s": send_s,
+        "feeder_rate_per_s": count / send_s if send_s > 0 else None,
+        "collectd_cpu_s": cpu,
+        "cpu_us_per_event": cpu / count * 1e6,
+        "events_per_cpu_s": count / cpu if cpu > 0 else None,
+        "settled_after_begin_s": settled - marks["begin"],
+        "threads_cpu_s": polling.thread_deltas(threads0, threads1, 1),
+    }

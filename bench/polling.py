@@ -1,0 +1,219 @@
+"""Poll benchmark: collectd with the p2pool plugin, or with curl_json reading
+the same endpoints, against the fake observer."""
+
+import os
+import time
+
+import benchlib
+import bodies
+
+# Observer-level request: pool_info, once per cycle in both variants.
+POOL_REQUESTS = 1
+REQUESTS_PER_WALLET = 3
+
+WALLET_ENDPOINTS = (
+    ("/api/miner_info/%s?shareEstimates", (
+        ("last_share_height", "last_share_height"),
+        ("last_share_timestamp", "last_share_timestamp"),
+        ("shares/1/shares", "shares"),
+        ("shares/1/uncles", "uncles"))),
+    # One value per row of the window, like a do-it-yourself setup that
+    # graphs each share's difficulty.
+    ("/api/side_blocks_in_window/%s?noMainStatus&noMiner", (
+        ("*/difficulty", None),)),
+    ("/api/payouts/%s?search_limit=0", (
+        ("0/coinbase_reward", "last_payout"),
+        ("0/timestamp", "last_payout_time"))),
+)
+POOL_KEYS = (
+    ("sidechain/last_block/difficulty", "side_difficulty"),
+    ("mainchain/difficulty", "main_difficulty"),
+    ("sidechain/window/miners", "window_miners"),
+    ("sidechain/window/weight", "window_weight"),
+    ("sidechain/effort/current", "effort_current"),
+    ("sidechain/effort/average", "effort_average"),
+)
+
+
+def wallet_name(index):
+    return "w%05d" % index
+
+
+def p2pool_config(url, wallets, interval, timeout, state_file):
+    lines = ["LoadPlugin p2pool", "<Plugin p2pool>",
+             '  StateFile "%s"' % state_file,
+             '  <Observer "bench">',
+             '    URL "%s"' % url,
+             "    Interval %g" % interval,
+             "    Timeout %g" % timeout,
+             "  </Observer>"]
+    for i in range(wallets):
+        lines += ['  <Wallet "%s">' % wallet_name(i),
+                  '    Address "%s"' % bodies.wallet_address(i),
+                  '    Observer "bench"',
+                  "  </Wallet>"]
+    lines.append("</Plugin>")
+    return "\n".join(lines)
+
+
+def curl_json_block(url, instance, keys, timeout_ms):
+    lines = ['  <URL "%s">' % url,
+             '    Instance "%s"' % instance,
+             "    Timeout %d" % timeout_ms]
+    for path, key_instance in keys:
+        lines += ['    <Key "%s">' % path, '      Type "gauge"']
+        if key_instance is not None:
+            lines.append('      Instance "%s"' % key_instance)
+        lines.append("    </Key>")
+    lines.append("  </URL>")
+    return lines
+
+
+def curl_json_config(url, wallets, timeout):
+    timeout_ms = int(timeout * 1000)
+    lines = ["LoadPlugin curl_json", "<Plugin curl_json>"]
+    lines += curl_json_block(url + "/api/pool_info", "bench", POOL_KEYS,
+                             timeout_ms)
+    for i in range(wallets):
+        address = bodies.wallet_address(i)
+        for path, keys in WALLET_ENDPOINTS:
+            lines += curl_json_block(url + path % address, wallet_name(i), keys,
+                                     timeout_ms)
+    lines.append("</Plugin>")
+    return "\n".join(lines)
+
+
+def run_baseline(paths, workdir, seconds):
+    """Idle collectd with only logfile and unixsock: memory and CPU floor."""
+    collectd = benchlib.Collectd(os.path.join(workdir, "collectd"),
+                                 paths["plugin"], paths["types_db"], 5)
+    collectd.start()
+    try:
+        time.sleep(1.0)
+        cpu0 = benchlib.process_cpu(collectd.pid)
+        time.sleep(seconds)
+        cpu1 = benchlib.process_cpu(collectd.pid)
+        memory = benchlib.memory_kib(collectd.pid)
+    finally:
+        collectd.stop()
+    return {"cpu_per_s": (cpu1 - cpu0) / seconds, "vm_hwm_kib": memory["VmHWM"],
+            "vm_rss_kib": memory["VmRSS"]}
+
+
+def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
+             idle_cpu_per_s):
+    """Run collectd with variant ("p2pool" or "curl_json") and wallets
+    wallets for a warm-up cycle and then cycles measured cycles."""
+    server = benchlib.FakeObserver(paths["fake_observer"], paths["bodies"],
+                                   os.path.join(workdir, "server"))
+    server.start()
+    per_cycle = POOL_REQUESTS + REQUESTS_PER_WALLET * wallets
+    collectd = benchlib.Collectd(os.path.join(workdir, "collectd"),
+                                 paths["plugin"], paths["types_db"], interval)
+    if variant == "p2pool":
+        collectd.body = p2pool_config(
+            server.url, wallets, interval, timeout,
+            os.path.join(collectd.base_dir, "p2pool.state"))
+    else:
+        collectd.body = curl_json_config(server.url, wallets, timeout)
+
+    result = {"variant": variant, "wallets": wallets, "interval_s": interval,
+              "timeout_s": timeout}
+    try:
+        spawn = time.time()
+        collectd.start(plugins=(variant,))
+        gap = interval / 2.0
+        start_route = "P" if variant == "p2pool" else None
+        budget = interval + timeout + 60
+        # Warm-up cycle: the plugin reads each payout history in full.
+        server.wait_for_cycles(1, per_cycle, gap, budget, start_route)
+        result["start_to_first_request_s"] = server.read_log()[0][0][0] - spawn
+        benchlib.wait_settled(collectd.pid)
+        t0 = time.time()
+        cpu0 = benchlib.process_cpu(collectd.pid)
+        server_cpu0 = server.cpu()
+        threads0 = benchlib.thread_cpu(collectd.pid)
+
+        server.wait_for_cycles(cycles + 1, per_cycle, gap, budget * cycles,
+                               start_route)
+        benchlib.wait_settled(collectd.pid)
+        t1 = time.time()
+        cpu1 = benchlib.process_cpu(collectd.pid)
+        server_cpu1 = server.cpu()
+        threads1 = benchlib.thread_cpu(collectd.pid)
+        memory = benchlib.memory_kib(collectd.pid)
+        stats = server.stats()
+        values = collectd.list_values()
+        latencies = _plugin_latencies(collectd) if variant == "p2pool" else {}
+        result["stop_s"] = collectd.stop()
+    finally:
+        collectd.stop()
+        server.stop()
+
+    requests, accepts = server.read_log()
+    all_cycles = [benchlib.cycle_figures(c, accepts)
+                  for c in benchlib.split_cycles(requests, gap, start_route)]
+    measured = [c for c in all_cycles if t0 <= c["begin"] <= t1]
+    if not measured:
+        raise benchlib.BenchError("%s, %d wallets: no cycle between the two "
+                                  "readings" % (variant, wallets))
+
+    elapsed = t1 - t0
+    cpu = (cpu1 - cpu0) - idle_cpu_per_s * elapsed
+    last = measured[-1]
+    own_values = [t for identifier, t in values.items()
+                  if identifier.startswith("%s/%s-w" % (benchlib.HOSTNAME,
+                                                        variant))]
+    dispatch_end = max((t for t in own_values if t >= last["begin"] - 1),
+                       default=None)
+
+    result.update({
+        "cycles_measured": len(measured),
+        "cycle_wall_s": [c["wall_s"] for c in measured],
+        "cycle_wall_median_s": benchlib.median([c["wall_s"] for c in measured]),
+        "last_cycle_wall_with_dispatch_s": (dispatch_end - last["begin"]
+                                            if dispatch_end else None),
+        "cpu_per_cycle_s": cpu / len(measured),
+        "cpu_per_wallet_cycle_us": cpu / len(measured) / wallets * 1e6,
+        "requests_per_cycle": [c["requests"] for c in measured],
+        "requests_expected_per_cycle": per_cycle,
+        "new_connections_per_cycle": [c["new_connections"] for c in measured],
+        "connections_used_per_cycle": [c["connections_used"] for c in measured],
+        "connections_open_max": stats["open_max"],
+        "connections_accepted_total": stats["accepted"],
+        "requests_by_route_last_cycle": last["routes"],
+        "vm_hwm_kib": memory["VmHWM"],
+        "vm_rss_kib": memory["VmRSS"],
+        "values_in_cache": len(values),
+        "wallet_values_in_cache": len(own_values),
+        "server_cpu_per_cycle_s": (server_cpu1 - server_cpu0) / len(measured),
+        "threads_cpu_s": thread_deltas(threads0, threads1, len(measured)),
+        "plugin_latency_s": latencies,
+        "collectd_errors": len(collectd.log_lines("rror")),
+        "collectd_warnings": len(collectd.log_lines("arning")),
+    })
+    return result
+
+
+def _plugin_latencies(collectd):
+    latencies = {}
+    for endpoint in ("pool_info", "miner_info", "side_blocks_in_window",
+                     "payouts"):
+        identifier = "%s/p2pool-bench/latency_seconds-%s" % (
+            benchlib.HOSTNAME, endpoint)
+        try:
+            latencies[endpoint] = collectd.get_value(identifier)
+        except benchlib.BenchError:
+            latencies[endpoint] = None
+    return latencies
+
+
+def thread_deltas(before, after, cycles):
+    """CPU seconds per cycle by thread name, summed over threads of the same
+    name."""
+    totals = {}
+    for tid, (name, seconds) in after.items():
+        start = before.get(tid, (name, 0.0))[1]
+        totals[name] = totals.get(name, 0.0) + (seconds - start) / cycles
+    return {name: round(value, 6) for name, value in sorted(totals.items())
+            if value > 0}
