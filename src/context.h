@@ -17,6 +17,7 @@
 #include "http.h"
 #include "observer_parse.h"
 #include "payouts.h"
+#include "window.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -40,8 +41,11 @@ typedef struct p2pool_store_s p2pool_store_t;   /* store.c */
 
 /* Figures of one wallet. Guarded by its observer's lock. */
 typedef struct {
-  /* From the latest successful poll; valid flags cover the last good figure
-   * kept across failed polls. */
+  /* The wallet's shares in the PPLNS window, from the last REST poll and
+   * the event stream since; the figures below are computed from it by
+   * p2pool_observer_refresh_wallet. window_valid stays set across failed
+   * polls, so the last good figures are kept. */
+  p2pool_window_t window;
   bool window_valid;
   uint64_t window_shares;
   uint64_t window_uncles;

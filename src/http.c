@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-/* Longest single wait in curl_multi_poll, so a wake-up that races with the
+/* Maximum single wait in curl_multi_poll, so a wake-up that races with the
  * start of a poll is noticed soon. */
 #define HTTP_POLL_SLICE_MS 250
 #define HTTP_CONNECT_TIMEOUT_MAX_MS 10000
@@ -383,14 +383,19 @@ int p2pool_http_run(p2pool_http_client_t *client,
 int p2pool_http_url_append_escaped(char *url, size_t url_size,
                                    const char *text) {
   static const char hex[] = "0123456789ABCDEF";
-  size_t len = strlen(url);
+  size_t start = strnlen(url, url_size);
+  size_t len = start;
+  if (start >= url_size)
+    return -ENAMETOOLONG;
 
   for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
     bool plain =
         isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~';
     size_t need = plain ? 1 : 3;
-    if (len + need >= url_size)
+    if (len + need >= url_size) {
+      url[start] = '\0'; /* leave the URL as it was */
       return -ENAMETOOLONG;
+    }
     if (plain) {
       url[len++] = (char)*p;
     } else {

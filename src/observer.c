@@ -11,6 +11,7 @@
 #include "hashrate.h"
 #include "observer.h"
 #include "store.h"
+#include "window.h"
 
 #include <math.h>
 
@@ -35,7 +36,7 @@ typedef struct {
   c_complain_t pool_complaint;
   c_complain_t busy_complaint;
   wallet_poll_t *wallets;
-  wallet_poll_t **due;             /* wallets this poll asks about */
+  wallet_poll_t **due;             /* wallets this poll requests */
   p2pool_http_request_t *requests; /* WALLETS_PER_BATCH * 3 */
   p2pool_http_request_t **request_list;
   uint64_t uncle_penalty; /* from the last good pool_info */
@@ -119,7 +120,7 @@ static void record_health(p2pool_observer_t *observer,
   pthread_mutex_unlock(&observer->lock);
 }
 
-/* Applies a wallet's not_found answer: the miner has no shares yet. */
+/* Applies a wallet's not_found response: the miner has no shares yet. */
 static void apply_not_found(poll_state_t *poll, wallet_poll_t *entry,
                             int kind) {
   p2pool_observer_t *observer = poll->observer;
@@ -128,11 +129,8 @@ static void apply_not_found(poll_state_t *poll, wallet_poll_t *entry,
   pthread_mutex_lock(&observer->lock);
   wallet->state.miner_not_found = true;
   wallet->state.window_valid = true;
-  wallet->state.window_shares = 0;
-  wallet->state.window_uncles = 0;
-  wallet->state.share_weight = 0;
-  wallet->state.share_fraction = 0.0;
-  wallet->state.hashrate = 0.0;
+  wallet->state.window.shares_num = 0;
+  p2pool_observer_refresh_wallet(observer, wallet);
   if (kind == REQUEST_PAYOUTS && !wallet->state.payouts.history_loaded) {
     wallet->state.payouts.history_loaded = true;
     poll->state_changed = true;
@@ -168,6 +166,29 @@ static void apply_miner_info(poll_state_t *poll, wallet_poll_t *entry,
   pthread_mutex_unlock(&poll->observer->lock);
 }
 
+void p2pool_observer_refresh_wallet(p2pool_observer_t *observer,
+                                    p2pool_wallet_t *wallet) {
+  p2pool_wallet_state_t *state = &wallet->state;
+  const p2pool_pool_info_t *pool = &observer->pool;
+  p2pool_window_summary_t summary;
+
+  p2pool_window_expire(&state->window, pool->side_height, pool->window_depth);
+  p2pool_window_summarize(&state->window, &summary);
+
+  double window_weight = p2pool_u128_to_double(pool->window_weight);
+  state->window_shares = summary.shares;
+  state->window_uncles = summary.uncles;
+  state->share_weight = summary.weight;
+  state->share_fraction =
+      window_weight > 0.0 ? (double)summary.weight / window_weight : 0.0;
+  state->hashrate = p2pool_window_hashrate(summary.weight, pool->window_weight,
+                                           pool->pool_hashrate);
+  if (summary.newest_height > state->last_share_height) {
+    state->last_share_height = summary.newest_height;
+    state->last_share_time = summary.newest_timestamp;
+  }
+}
+
 static void apply_window(poll_state_t *poll, wallet_poll_t *entry,
                          json_object *root, char *err, size_t err_size,
                          p2pool_http_request_t *request) {
@@ -177,31 +198,23 @@ static void apply_window(poll_state_t *poll, wallet_poll_t *entry,
     return;
   }
 
-  p2pool_window_summary_t window;
-  if (p2pool_parse_window(root, poll->uncle_penalty, &window, err, err_size) !=
-      0) {
+  p2pool_window_t window = {0};
+  if (p2pool_parse_window_shares(root, poll->uncle_penalty, &window, err,
+                                 err_size) != 0) {
+    p2pool_window_free(&window);
     request->outcome = P2POOL_OUTCOME_BAD_BODY;
     return;
   }
 
   p2pool_observer_t *observer = poll->observer;
-  p2pool_wallet_state_t *state = &entry->wallet->state;
+  p2pool_wallet_t *wallet = entry->wallet;
   pthread_mutex_lock(&observer->lock);
-  double window_weight = p2pool_u128_to_double(observer->pool.window_weight);
-  state->window_valid = true;
-  state->window_shares = window.shares;
-  state->window_uncles = window.uncles;
-  state->share_weight = window.weight;
-  state->share_fraction =
-      window_weight > 0.0 ? (double)window.weight / window_weight : 0.0;
-  state->hashrate =
-      p2pool_window_hashrate(window.weight, observer->pool.window_weight,
-                             observer->pool.pool_hashrate);
-  if (window.newest_height > state->last_share_height) {
-    state->last_share_height = window.newest_height;
-    state->last_share_time = window.newest_timestamp;
+  uint64_t last_share_height = wallet->state.last_share_height;
+  p2pool_window_replace(&wallet->state.window, &window);
+  wallet->state.window_valid = true;
+  p2pool_observer_refresh_wallet(observer, wallet);
+  if (wallet->state.last_share_height != last_share_height)
     poll->state_changed = true;
-  }
   pthread_mutex_unlock(&observer->lock);
 }
 
@@ -219,11 +232,20 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
   size_t counted = 0;
   pthread_mutex_lock(&poll->observer->lock);
   bool first_read = !wallet->state.payouts.history_loaded;
+  uint64_t highest = 0;
+  p2pool_payout_ledger_t *ledger = &wallet->state.payouts;
   for (size_t i = 0; i < payouts_num; i++) {
-    if (p2pool_payout_ledger_add(&wallet->state.payouts, &payouts[i]) > 0)
+    /* An earlier list confirmed everything below the cursor; an observer
+     * that ignores from_height sends those rows again. */
+    if (!first_read && payouts[i].main_height < ledger->cursor_height)
+      continue;
+    if (p2pool_payout_ledger_add(ledger, &payouts[i]) > 0)
       counted++;
+    if (payouts[i].main_height > highest)
+      highest = payouts[i].main_height;
   }
-  wallet->state.payouts.history_loaded = true;
+  p2pool_payout_ledger_confirm(ledger, highest);
+  ledger->history_loaded = true;
   pthread_mutex_unlock(&poll->observer->lock);
   free(payouts);
 
@@ -310,7 +332,7 @@ static long remaining_ms(cdtime_t deadline) {
   return now >= deadline ? 0 : (long)CDTIME_T_TO_MS(deadline - now);
 }
 
-/* Lists the wallets this poll asks about. While the event stream is healthy
+/* Lists the wallets this poll requests. While the event stream is healthy
  * it keeps wallet figures current, so a wallet is polled over REST only once
  * per ReconcileInterval to correct what the stream may have missed. */
 static size_t select_due_wallets(poll_state_t *poll, cdtime_t now) {
@@ -501,9 +523,9 @@ void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
   }
   if (ledger->count > 0) {
     p2pool_submit_gauge(batch, "last_payout_atomic_units", NULL,
-                        (gauge_t)ledger->newest.amount);
+                        (gauge_t)ledger->newest_amount);
     p2pool_submit_gauge(batch, "timestamp_seconds", "last_payout",
-                        (gauge_t)ledger->newest.timestamp);
+                        (gauge_t)ledger->newest_timestamp);
   }
 }
 
@@ -524,6 +546,8 @@ void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
     p2pool_batch_begin(&batch, &observer->clock, wallet->name,
                        observer->interval);
     pthread_mutex_lock(&observer->lock);
+    if (wallet->state.window_valid)
+      p2pool_observer_refresh_wallet(observer, wallet);
     p2pool_observer_submit_wallet(&batch, wallet);
     pthread_mutex_unlock(&observer->lock);
     p2pool_batch_end(&batch);
@@ -701,6 +725,8 @@ void p2pool_observer_stop(p2pool_observer_t *observer) {
 void p2pool_observer_free(p2pool_observer_t *observer) {
   if (observer == NULL)
     return;
+  for (size_t i = 0; i < observer->wallets_num; i++)
+    p2pool_window_free(&observer->wallets[i]->state.window);
   p2pool_http_client_destroy(observer->http);
   observer->http = NULL;
   poll_state_free(observer->poll_state);

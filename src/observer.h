@@ -34,6 +34,12 @@ void p2pool_observer_submit_pool(const p2pool_batch_t *batch,
 void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
                                    const p2pool_wallet_t *wallet);
 
+/* Drops the wallet's shares that left the PPLNS window and recomputes its
+ * window figures and hashrate from the rest. Called with the observer's
+ * lock held, after the window or the pool figures changed. */
+void p2pool_observer_refresh_wallet(p2pool_observer_t *observer,
+                                    p2pool_wallet_t *wallet);
+
 /* Dispatches every figure of the observer and its wallets. Takes the lock. */
 void p2pool_observer_dispatch_all(p2pool_observer_t *observer);
 

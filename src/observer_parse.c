@@ -122,6 +122,9 @@ static int parse_sidechain(json_object *root, p2pool_pool_info_t *out,
   if (status == 0)
     status = need_uint64(last_block, "difficulty", "pool_info last_block",
                          &out->side_difficulty, err, err_size);
+  if (status == 0 && p2pool_json_get_uint64(last_block, "window_depth",
+                                            &out->window_depth) != 0)
+    out->window_depth = 0;
   if (status == 0)
     status = need_uint64(sidechain, "miners", doc, &out->miners_total, err,
                          err_size);
@@ -132,10 +135,12 @@ static int parse_sidechain(json_object *root, p2pool_pool_info_t *out,
     return status;
 
   int64_t since = 0;
-  if (p2pool_json_get_int64(sidechain, "seconds_since_last_block", &since) ==
-          0 &&
-      since >= 0)
-    out->seconds_since_last_block = (uint64_t)since;
+  status = p2pool_json_get_int64(sidechain, "seconds_since_last_block", &since);
+  if (status == 0 && since < 0)
+    status = -ERANGE;
+  if (status != 0)
+    return field_error(status, doc, "seconds_since_last_block", err, err_size);
+  out->seconds_since_last_block = (uint64_t)since;
 
   json_object *effort = NULL;
   if (p2pool_json_get_object(sidechain, "effort", &effort) != 0)
@@ -222,16 +227,13 @@ static int check_list(json_object *root, const char *document, char *err,
 
 /* Adds the bonus a block earns for the uncles it included. */
 static int add_uncle_bonus(json_object *row, uint64_t uncle_penalty,
-                           uint64_t *weight, size_t index, char *err,
-                           size_t err_size) {
+                           uint64_t *weight, char *err, size_t err_size) {
   json_object *uncles = NULL;
   int status = p2pool_json_get_array(row, "uncles", &uncles);
   if (status == -ENOENT)
     return 0;
   if (status != 0 || json_object_array_length(uncles) > 64) {
-    snprintf(err, err_size,
-             "side_blocks_in_window: row %zu: field \"uncles\" is invalid",
-             index);
+    snprintf(err, err_size, "side block: field \"uncles\" is invalid");
     return -EINVAL;
   }
 
@@ -240,22 +242,25 @@ static int add_uncle_bonus(json_object *row, uint64_t uncle_penalty,
     json_object *uncle = json_object_array_get_idx(uncles, i);
     status = p2pool_json_get_uint64(uncle, "difficulty", &difficulty);
     if (status != 0) {
-      snprintf(err, err_size,
-               "side_blocks_in_window: row %zu: uncles[%zu].difficulty is "
-               "invalid",
-               index, i);
+      snprintf(err, err_size, "side block: uncles[%zu].difficulty is invalid",
+               i);
       return status;
     }
-    *weight += p2pool_uncle_bonus(difficulty, uncle_penalty);
+    uint64_t bonus = p2pool_uncle_bonus(difficulty, uncle_penalty);
+    if (bonus > UINT64_MAX - *weight) {
+      snprintf(err, err_size, "side block: weight with uncle bonus overflows");
+      return -ERANGE;
+    }
+    *weight += bonus;
   }
   return 0;
 }
 
-static int add_window_row(json_object *row, size_t index,
-                          uint64_t uncle_penalty, p2pool_window_summary_t *out,
-                          char *err, size_t err_size) {
-  char doc[64];
-  snprintf(doc, sizeof(doc), "side_blocks_in_window row %zu", index);
+int p2pool_parse_side_block_share(json_object *row, uint64_t uncle_penalty,
+                                  p2pool_window_share_t *out, char *err,
+                                  size_t err_size) {
+  const char *doc = "side block";
+  memset(out, 0, sizeof(*out));
   if (!json_object_is_type(row, json_type_object)) {
     snprintf(err, err_size, "%s: expected an object, got %s", doc,
              p2pool_json_type_name(row));
@@ -263,56 +268,34 @@ static int add_window_row(json_object *row, size_t index,
   }
 
   uint64_t difficulty = 0;
-  uint64_t side_height = 0;
-  uint64_t timestamp = 0;
   int status = need_uint64(row, "difficulty", doc, &difficulty, err, err_size);
   if (status == 0)
-    status = need_uint64(row, "side_height", doc, &side_height, err, err_size);
+    status =
+        need_uint64(row, "side_height", doc, &out->side_height, err, err_size);
   if (status == 0)
-    status = need_uint64(row, "timestamp", doc, &timestamp, err, err_size);
+    status = need_uint64(row, "timestamp", doc, &out->timestamp, err, err_size);
   if (status != 0)
     return status;
+
+  status =
+      p2pool_json_get_uint64(row, "effective_height", &out->effective_height);
+  if (status == -ENOENT)
+    out->effective_height = out->side_height;
+  else if (status != 0)
+    return field_error(status, doc, "effective_height", err, err_size);
 
   const char *uncle_of = NULL;
   status = p2pool_json_get_string(row, "uncle_of", &uncle_of);
   if (status != 0 && status != -ENOENT)
     return field_error(status, doc, "uncle_of", err, err_size);
 
-  if (uncle_of != NULL) {
-    out->uncles++;
-    out->weight += p2pool_uncle_weight(difficulty, uncle_penalty);
-  } else {
-    out->shares++;
-    out->weight += difficulty;
-    status =
-        add_uncle_bonus(row, uncle_penalty, &out->weight, index, err, err_size);
-    if (status != 0)
-      return status;
+  out->uncle = uncle_of != NULL;
+  if (out->uncle) {
+    out->weight = p2pool_uncle_weight(difficulty, uncle_penalty);
+    return 0;
   }
-
-  if (side_height >= out->newest_height) {
-    out->newest_height = side_height;
-    out->newest_timestamp = timestamp;
-  }
-  return 0;
-}
-
-int p2pool_parse_window(json_object *root, uint64_t uncle_penalty,
-                        p2pool_window_summary_t *out, char *err,
-                        size_t err_size) {
-  memset(out, 0, sizeof(*out));
-  int status = check_list(root, "side_blocks_in_window", err, err_size);
-  if (status != 0)
-    return status;
-
-  size_t rows = json_object_array_length(root);
-  for (size_t i = 0; i < rows; i++) {
-    status = add_window_row(json_object_array_get_idx(root, i), i,
-                            uncle_penalty, out, err, err_size);
-    if (status != 0)
-      return status;
-  }
-  return 0;
+  out->weight = difficulty;
+  return add_uncle_bonus(row, uncle_penalty, &out->weight, err, err_size);
 }
 
 static int parse_payout_row(json_object *row, size_t index,

@@ -23,6 +23,7 @@ typedef struct {
   uint64_t block_time;      /* s, sidechain */
   uint64_t uncle_penalty;   /* % */
   uint64_t side_height;     /* last_block.side_height */
+  uint64_t window_depth;    /* last_block.window_depth, 0 when absent */
   uint64_t side_difficulty; /* last_block.difficulty */
   uint64_t seconds_since_last_block;
   p2pool_u128_t window_weight;
@@ -46,6 +47,15 @@ typedef struct {
   uint64_t last_share_timestamp;
 } p2pool_miner_info_t;
 
+/* One of a miner's shares (sidechain blocks) in the PPLNS window. */
+typedef struct {
+  uint64_t side_height;
+  uint64_t effective_height; /* the includer's height for an uncle */
+  uint64_t timestamp;
+  uint64_t weight; /* PPLNS weight with uncle penalty and bonus */
+  bool uncle;
+} p2pool_window_share_t;
+
 typedef struct {
   uint64_t shares;           /* non-uncle blocks in the window */
   uint64_t uncles;           /* uncle blocks in the window */
@@ -60,11 +70,13 @@ int p2pool_parse_pool_info(json_object *root, p2pool_pool_info_t *out,
 int p2pool_parse_miner_info(json_object *root, p2pool_miner_info_t *out,
                             char *err, size_t err_size);
 
-/* Sums a miner's side_blocks_in_window list. uncle_penalty is the
- * percentage from pool_info's consensus. */
-int p2pool_parse_window(json_object *root, uint64_t uncle_penalty,
-                        p2pool_window_summary_t *out, char *err,
-                        size_t err_size);
+/* Decodes one SideBlock object (a side_blocks_in_window row, or the payload
+ * of a side_block event) into a share weighed as P2Pool weighs it: an uncle
+ * keeps its difficulty less uncle_penalty percent, a block gains that
+ * penalty of every uncle it included. */
+int p2pool_parse_side_block_share(json_object *row, uint64_t uncle_penalty,
+                                  p2pool_window_share_t *out, char *err,
+                                  size_t err_size);
 
 /* Decodes a payouts list into a newly allocated array (free with free()). */
 int p2pool_parse_payouts(json_object *root, p2pool_payout_t **out,

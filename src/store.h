@@ -11,19 +11,22 @@
 /* Parses the <Redis> block. */
 int p2pool_store_config_redis(oconfig_item_t *ci);
 
-/* Opens the store and loads saved state into the wallets and observers. A
- * store that cannot be read is logged and the plugin starts fresh. */
+/* Opens the store, loads saved state into the wallets and observers and
+ * starts the store thread. A store that cannot be read is logged and the
+ * plugin starts fresh; an unavailable Redis is loaded from once it answers.
+ * Blocks for at most the Redis timeouts. */
 int p2pool_store_init(void);
 
-/* Records that saved state changed. Thread-safe. */
+/* Records that saved state changed. Thread-safe; may be called with an
+ * observer's lock held. */
 void p2pool_store_mark_dirty(void);
 
-/* Saves when something changed since the last save. Takes each observer's
- * lock while it copies state. Thread-safe; never blocks longer than the
- * store's timeout. */
+/* Wakes the store thread to save what changed. It copies each observer's
+ * state under that observer's lock. Thread-safe; never waits for the disk
+ * or for Redis, and may be called with an observer's lock held. */
 void p2pool_store_save(void);
 
-/* Saves once more and closes the store. */
+/* Stops the store thread, saves once more and closes the store. */
 void p2pool_store_shutdown(void);
 
 #endif /* P2POOL_STORE_H */
