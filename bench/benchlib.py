@@ -270,6 +270,7 @@ class Collectd:
             "  LogLevel info",
             '  File "%s"' % self.log_path,
             "  Timestamp true",
+            "  PrintSeverity true",
             "</Plugin>",
             "LoadPlugin unixsock",
             "<Plugin unixsock>",

@@ -189,8 +189,8 @@ def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
         "server_cpu_per_cycle_s": (server_cpu1 - server_cpu0) / len(measured),
         "threads_cpu_s": thread_deltas(threads0, threads1, len(measured)),
         "plugin_latency_s": latencies,
-        "collectd_errors": len(collectd.log_lines("rror")),
-        "collectd_warnings": len(collectd.log_lines("arning")),
+        "collectd_errors": len(collectd.log_lines("[error]")),
+        "collectd_warnings": len(collectd.log_lines("[warning]")),
     })
     return result
 

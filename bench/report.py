@@ -62,11 +62,11 @@ def poll_section(results):
            "| wallets | variant | interval s | cycle wall s (median) | wall "
            "with dispatch s (last cycle) | CPU ms/cycle | CPU us/wallet/cycle | "
            "requests/cycle | new TCP/cycle | connections used | VmHWM MiB | "
-           "extra MiB | values cached | errors logged |",
+           "extra MiB | values cached | errors/warnings logged |",
            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results.get("poll", []):
         out.append("| %d | %s | %g | %s | %s | %.1f | %.0f | %s | %s | %s | "
-                   "%.1f | %.1f | %d | %d |" % (
+                   "%.1f | %.1f | %d | %s |" % (
                        r["wallets"], r["variant"], r["interval_s"],
                        fmt(r["cycle_wall_median_s"]),
                        fmt(r["last_cycle_wall_with_dispatch_s"]),
@@ -78,7 +78,9 @@ def poll_section(results):
                        max(r["connections_used_per_cycle"]),
                        mib(r["vm_hwm_kib"]),
                        mib(r["vm_hwm_kib"] - base_kib),
-                       r["values_in_cache"], r["collectd_errors"]))
+                       r["values_in_cache"], "%d/%d" % (
+                           r["collectd_errors"],
+                           r.get("collectd_warnings", 0))))
     out.append("")
 
     rows = poll_rows(results)
