@@ -133,6 +133,7 @@ struct p2pool_observer_s {
   bool poller_started;
   pthread_cond_t poll_wanted;
   bool poll_requested;
+  bool full_poll_requested; /* poll every wallet, whatever the stream did */
   bool polling;
   bool stopping;
   void *poll_state; /* observer.c's per-wallet bookkeeping */

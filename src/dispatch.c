@@ -15,8 +15,17 @@ const char *const p2pool_types[] = {
     "timestamp_seconds", "age_seconds", "payouts", "payout_atomic_units",
     "last_payout_atomic_units", "difficulty", "miners", "effort_percent",
     "reward_atomic_units",
+    /* Local P2Pool nodes. */
+    "stratum_hashes", "stratum_shares", "sidechain_shares",
+    "share_effort_percent", "stratum_connections", "stratum_workers",
+    "worker_hashrate", "reward_share_percent", "p2p_connections", "p2p_peers",
+    "peer_list_size", "uptime_seconds", "miner_hashes", "miner_threads",
+    "pool_blocks_found", "data_age_seconds",
     /* Health of the plugin's own requests. */
     "api_requests", "latency_seconds",
+    /* Observer event stream. */
+    "blocks", "events", "websocket_connected", "websocket_reconnects",
+    "websocket_blocked",
     /* End of the list. */
     NULL};
 

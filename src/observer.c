@@ -339,7 +339,9 @@ static size_t select_due_wallets(poll_state_t *poll, cdtime_t now) {
   p2pool_observer_t *observer = poll->observer;
 
   pthread_mutex_lock(&observer->lock);
-  bool stream_healthy = observer->events_healthy;
+  bool stream_healthy =
+      observer->events_healthy && !observer->full_poll_requested;
+  observer->full_poll_requested = false;
   pthread_mutex_unlock(&observer->lock);
 
   size_t due_num = 0;
@@ -704,6 +706,7 @@ int p2pool_observer_start(p2pool_observer_t *observer) {
 void p2pool_observer_request_poll(p2pool_observer_t *observer) {
   pthread_mutex_lock(&observer->lock);
   observer->poll_requested = true;
+  observer->full_poll_requested = true;
   pthread_cond_signal(&observer->poll_wanted);
   pthread_mutex_unlock(&observer->lock);
 }

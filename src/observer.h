@@ -20,8 +20,9 @@ int p2pool_observer_start(p2pool_observer_t *observer);
 /* Stops and joins the poller thread. Safe when it never started. */
 void p2pool_observer_stop(p2pool_observer_t *observer);
 
-/* Asks the poller for a poll now, e.g. after the event stream reconnected.
- * Thread-safe; does not wait. */
+/* Asks the poller for a poll of every wallet now, e.g. after the event
+ * stream reconnected and may have missed shares. Thread-safe; does not
+ * wait. */
 void p2pool_observer_request_poll(p2pool_observer_t *observer);
 
 /* Submits the pool and chain figures and health of an observer. Called with

@@ -29,9 +29,11 @@ bool p2pool_hash_is_valid(const char *id) {
 int p2pool_hash_from_hex(const char *hex, uint8_t bytes[P2POOL_HASH_BYTES]) {
   if (!p2pool_hash_is_valid(hex))
     return -EINVAL;
-  for (size_t i = 0; i < P2POOL_HASH_BYTES; i++)
-    bytes[i] =
-        (uint8_t)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+  for (size_t i = 0; i < P2POOL_HASH_BYTES; i++) {
+    unsigned high = (unsigned)hex_value(hex[2 * i]);
+    unsigned low = (unsigned)hex_value(hex[2 * i + 1]);
+    bytes[i] = (uint8_t)(high << 4 | low);
+  }
   return 0;
 }
 
