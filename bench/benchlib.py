@@ -1,6 +1,7 @@
 """Processes and measurements for the benchmark: the fake observer, collectd,
 /proc readings and the request log."""
 
+import grp
 import json
 import os
 import shutil
@@ -244,6 +245,10 @@ class Collectd:
         self.socket_path = os.path.join(workdir, "collectd.sock")
         self.process = None
         self.started_at = None
+        # Values stop after the value cache unless a test needs a writer,
+        # or before it when drop_before_cache is set.
+        self.stop_after_cache = True
+        self.drop_before_cache = False
 
     def _install(self, plugins):
         os.makedirs(self.plugin_dir, exist_ok=True)
@@ -256,6 +261,17 @@ class Collectd:
             shutil.copy2(source, os.path.join(self.plugin_dir, name + ".so"))
 
     def config_text(self):
+        chain = [
+            "# Values reach the value cache (unixsock reads it) and stop there:",
+            "# no write plugin adds its own cost to the measurement.",
+            'PostCacheChain "Drop"',
+            '<Chain "Drop">',
+            '  Target "stop"',
+            "</Chain>",
+        ] if self.stop_after_cache else []
+        if self.drop_before_cache:
+            chain = ['PreCacheChain "Drop"', '<Chain "Drop">',
+                     '  Target "stop"', "</Chain>"]
         return "\n".join([
             'Hostname "%s"' % HOSTNAME,
             "FQDNLookup false",
@@ -275,17 +291,10 @@ class Collectd:
             "LoadPlugin unixsock",
             "<Plugin unixsock>",
             '  SocketFile "%s"' % self.socket_path,
+            '  SocketGroup "%s"' % grp.getgrgid(os.getgid()).gr_name,
             "</Plugin>",
             "",
-            "# Values reach the value cache (unixsock reads it) and stop there:",
-            "# no write plugin adds its own cost to the measurement.",
-            'PostCacheChain "PostCache"',
-            '<Chain "PostCache">',
-            '  Target "stop"',
-            "</Chain>",
-            "",
-            self.body,
-        ]) + "\n"
+        ] + chain + ["", self.body]) + "\n"
 
     def start(self, plugins=()):
         self._install(("logfile", "unixsock") + tuple(plugins))
@@ -361,6 +370,76 @@ class Collectd:
                 return [line for line in f if text in line]
         except FileNotFoundError:
             return []
+
+
+class NetworkListener:
+    """Receives collectd's network protocol on a UDP port of 127.0.0.1 and
+    keeps the high-resolution time of every value list."""
+
+    PART_HOST, PART_TIME, PART_PLUGIN, PART_PLUGIN_INSTANCE = 0, 1, 2, 3
+    PART_TYPE, PART_TYPE_INSTANCE, PART_VALUES, PART_TIME_HR = 4, 5, 6, 8
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.port = self.sock.getsockname()[1]
+        self.records = []  # (time, plugin_instance, type, type_instance)
+        self.thread = None
+        self.running = False
+
+    def start(self):
+        import threading
+        self.running = True
+        self.sock.settimeout(0.2)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        while self.running:
+            try:
+                packet = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self._parse(packet)
+
+    def _parse(self, packet):
+        state = {}
+        offset = 0
+        while offset + 4 <= len(packet):
+            part_type = int.from_bytes(packet[offset:offset + 2], "big")
+            length = int.from_bytes(packet[offset + 2:offset + 4], "big")
+            if length < 4:
+                return
+            data = packet[offset + 4:offset + length]
+            offset += length
+            if part_type == self.PART_TIME_HR:
+                state["time"] = int.from_bytes(data, "big") / 2.0 ** 30
+            elif part_type == self.PART_TIME:
+                state["time"] = float(int.from_bytes(data, "big"))
+            elif part_type in (self.PART_PLUGIN_INSTANCE, self.PART_TYPE,
+                               self.PART_TYPE_INSTANCE, self.PART_PLUGIN):
+                state[part_type] = data.rstrip(b"\0").decode()
+            elif part_type == self.PART_VALUES:
+                self.records.append((
+                    state.get("time"), state.get(self.PART_PLUGIN_INSTANCE),
+                    state.get(self.PART_TYPE),
+                    state.get(self.PART_TYPE_INSTANCE)))
+
+    def times(self, plugin_instance, value_type):
+        """Return the distinct times of value lists with this plugin
+        instance and type."""
+        return {t for t, instance, kind, _ in list(self.records)
+                if instance == plugin_instance and kind == value_type}
+
+    def stop(self):
+        self.running = False
+        if self.thread is not None:
+            self.thread.join()
+        self.sock.close()
 
 
 def wait_settled(pid, quiet_seconds=0.4, step=0.1, noise_seconds=0.002,

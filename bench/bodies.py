@@ -236,8 +236,18 @@ def payouts(gen, rows):
     return streamed_list(result)
 
 
+def found_blocks(gen, rows):
+    result = []
+    for i in range(rows):
+        found, _ = gen.found_block([])
+        found["main_block"]["height"] -= 40 * i
+        found["side_height"] -= 1300 * i
+        result.append(found)
+    return streamed_list(result)
+
+
 def write_bodies(directory, window_rows=6, payout_rows=4, seed=1):
-    """Write the four REST documents the fake observer serves. The same
+    """Write the REST documents the fake observer serves. The same
     document answers every wallet: with noMiner the window rows carry no
     address, and the plugin does not compare miner_info's address."""
     gen = Generator(seed)
@@ -248,6 +258,7 @@ def write_bodies(directory, window_rows=6, payout_rows=4, seed=1):
         "miner_info.json": miner_info(gen, address),
         "window.json": window(gen, address, window_rows),
         "payouts.json": payouts(gen, payout_rows),
+        "found_blocks.json": found_blocks(gen, 3),
     }
     sizes = {}
     for name, text in documents.items():

@@ -19,6 +19,18 @@ E2E_WALLETS = 10
 LATENCY_EVENTS = 200
 LATENCY_SPACING_S = 0.02
 BURST_EVENTS = 20000
+# Steady-state request rate with a healthy stream: short intervals so that
+# several reconcile periods fit in the run.
+STEADY_INTERVAL_S = 2
+STEADY_RECONCILE_S = 12
+STEADY_EVENTS = 40
+STEADY_EVENT_SPACING_S = 1.0
+STEADY_SKIP_S = 5.0
+DEFAULT_RECONCILE_S = 1800
+DEFAULT_INTERVAL_S = 60
+# Debian's interpreter, which has python3-websockets.
+FEEDER_PYTHON = ("/usr/bin/python3" if os.path.exists("/usr/bin/python3")
+                 else sys.executable)
 
 
 def run(paths, workdir, repo_root):
@@ -136,6 +148,8 @@ def end_to_end(paths, workdir, messages_path, repo_root):
                                     messages_path, "latency", LATENCY_EVENTS)
         result["burst"] = e2e_run(paths, os.path.join(workdir, "e2e-burst"),
                                   messages_path, "burst", BURST_EVENTS)
+        result["steady_requests"] = e2e_requests(
+            paths, os.path.join(workdir, "e2e-steady"), messages_path)
     except NotSupported as exc:
         return {"not_measured": str(exc)}
     return result
@@ -145,14 +159,15 @@ class NotSupported(Exception):
     """The plugin in this tree cannot follow the event stream."""
 
 
-def start_feeder(workdir, messages_path, mode, count):
+def start_feeder(workdir, messages_path, mode, count,
+                 spacing=LATENCY_SPACING_S):
     os.makedirs(workdir, exist_ok=True)
     port_path = os.path.join(workdir, "ws_port")
     log_path = os.path.join(workdir, "feeder.log")
     feeder = subprocess.Popen(
-        [sys.executable, os.path.join(os.path.dirname(
+        [FEEDER_PYTHON, os.path.join(os.path.dirname(
             os.path.abspath(__file__)), "ws_feeder.py"), messages_path,
-         port_path, log_path, mode, str(count), str(LATENCY_SPACING_S)],
+         port_path, log_path, mode, str(count), str(spacing)],
         stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while not os.path.exists(port_path):
@@ -181,18 +196,30 @@ def e2e_run(paths, workdir, messages_path, mode, count):
                                    os.path.join(workdir, "server")).start()
     feeder, ws_port, feeder_log = start_feeder(workdir, messages_path, mode,
                                                count)
+    listener = None
     collectd = benchlib.Collectd(os.path.join(workdir, "collectd"),
                                  paths["plugin"], paths["types_db"], 60)
     config = polling.p2pool_config(
         server.url, E2E_WALLETS, 60, 10,
         os.path.join(collectd.base_dir, "p2pool.state"))
-    collectd.body = config.replace(
+    config = config.replace(
         "    Interval 60\n",
         "    Interval 60\n    Events true\n"
         '    EventsURL "ws://127.0.0.1:%d/api/events"\n' % ws_port)
+    plugins = ("p2pool",)
+    if mode == "latency":
+        # The network plugin forwards every value list with its time in
+        # 2^-30 s units; unixsock and the text writers print milliseconds.
+        listener = benchlib.NetworkListener().start()
+        collectd.stop_after_cache = False
+        config = ("LoadPlugin network\n<Plugin network>\n"
+                  '  Server "127.0.0.1" "%d"\n</Plugin>\n' % listener.port
+                  + config)
+        plugins = ("network", "p2pool")
+    collectd.body = config
     try:
         try:
-            collectd.start(plugins=("p2pool",))
+            collectd.start(plugins=plugins)
         except benchlib.BenchError:
             raise NotSupported("collectd rejected Events true: %s" % "".join(
                 collectd.log_lines("p2pool plugin")[-3:]).strip())
@@ -203,46 +230,46 @@ def e2e_run(paths, workdir, messages_path, mode, count):
                                % collectd.log_path)
         if mode == "burst":
             return e2e_burst(collectd, feeder_log, count)
-        return e2e_latency(collectd, feeder_log, count)
+        return e2e_latency(collectd, listener, feeder_log, count)
     finally:
         collectd.stop()
         feeder.terminate()
         feeder.wait()
         server.stop()
+        if listener is not None:
+            listener.stop()
 
 
 def wait_for_mark(log_path, key, timeout):
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         with open(log_path) as f:
             if any(line.split()[0] == key for line in f if line.strip()):
                 return True
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
-    return False
 
 
-def e2e_latency(collectd, feeder_log, count):
-    """Polls the value cache while messages arrive one by one; each value's
-    time is the moment the plugin dispatched it, so the poll rate only has
-    to be fast enough not to miss an update."""
-    dispatch_times = set()
-    deadline = time.monotonic() + count * LATENCY_SPACING_S + 10
-    done = False
-    while time.monotonic() < deadline:
-        for identifier, stamp in collectd.list_values().items():
-            if "/p2pool-" in identifier:
-                dispatch_times.add(stamp)
-        if done:
-            break
-        done = wait_for_mark(feeder_log, "done", 0)
-        time.sleep(0.002)
+def e2e_latency(collectd, listener, feeder_log, count):
+    """Matches each message sent to the first dispatch of the observer's
+    event counters after it. A dispatch's time is when the plugin began
+    dispatching (its batch timestamp). Also returns the CPU per message of
+    the events thread, which handles each message on its own here."""
+    threads0 = benchlib.thread_cpu(collectd.pid)
+    wait_for_mark(feeder_log, "done", count * LATENCY_SPACING_S + 30)
+    threads1 = benchlib.thread_cpu(collectd.pid)
+    time.sleep(0.5)
+    collectd.command("FLUSH plugin=network")
+    time.sleep(0.5)
+    dispatches = sorted(listener.times(plugin_instance="bench",
+                                       value_type="events"))
     sends, _ = read_feeder_log(feeder_log)
-    ordered = sorted(dispatch_times)
     latencies = []
     missed = 0
     for i, sent in enumerate(sends):
         following = sends[i + 1] if i + 1 < len(sends) else float("inf")
-        later = [t for t in ordered if sent <= t < following]
+        later = [t for t in dispatches if sent <= t < following]
         if later:
             latencies.append(later[0] - sent)
         else:
@@ -257,6 +284,9 @@ def e2e_latency(collectd, feeder_log, count):
         "latency_p90_ms": (latencies[int(len(latencies) * 0.9)] * 1e3
                            if latencies else None),
         "latency_max_ms": latencies[-1] * 1e3 if latencies else None,
+        "threads_cpu_us_per_event": {
+            name: round(seconds / len(sends) * 1e6, 2) for name, seconds in
+            polling.thread_deltas(threads0, threads1, 1).items()},
     }
 
 
@@ -280,4 +310,73 @@ def e2e_burst(collectd, feeder_log, count):
         "events_per_cpu_s": count / cpu if cpu > 0 else None,
         "settled_after_begin_s": settled - marks["begin"],
         "threads_cpu_s": polling.thread_deltas(threads0, threads1, 1),
+    }
+
+
+def e2e_requests(paths, workdir, messages_path):
+    """REST requests per wallet while the stream delivers an event a second:
+    the plugin polls each wallet once per ReconcileInterval instead of every
+    Interval."""
+    server = benchlib.FakeObserver(paths["fake_observer"], paths["bodies"],
+                                   os.path.join(workdir, "server")).start()
+    feeder, ws_port, feeder_log = start_feeder(
+        workdir, messages_path, "latency", STEADY_EVENTS,
+        STEADY_EVENT_SPACING_S)
+    collectd = benchlib.Collectd(os.path.join(workdir, "collectd"),
+                                 paths["plugin"], paths["types_db"],
+                                 STEADY_INTERVAL_S)
+    config = polling.p2pool_config(
+        server.url, E2E_WALLETS, STEADY_INTERVAL_S, STEADY_INTERVAL_S * 0.75,
+        os.path.join(collectd.base_dir, "p2pool.state"))
+    collectd.body = config.replace(
+        "    Interval %g\n" % STEADY_INTERVAL_S,
+        "    Interval %g\n    Events true\n    ReconcileInterval %g\n"
+        '    EventsURL "ws://127.0.0.1:%d/api/events"\n'
+        % (STEADY_INTERVAL_S, STEADY_RECONCILE_S, ws_port))
+    try:
+        collectd.start(plugins=("p2pool",))
+        if not wait_for_mark(feeder_log, "done",
+                             STEADY_EVENTS * STEADY_EVENT_SPACING_S + 30):
+            raise NotSupported("the event feeder did not finish")
+    finally:
+        collectd.stop()
+        feeder.terminate()
+        feeder.wait()
+        server.stop()
+
+    requests, _ = server.read_log()
+    sends, _ = read_feeder_log(feeder_log)
+    begin = sends[0] + STEADY_SKIP_S
+    end = sends[-1]
+    window = [r for r in requests if begin <= r[0] <= end]
+    polls = benchlib.split_cycles(window, STEADY_INTERVAL_S / 2.0, "P")
+    reconcile_polls = [p for p in polls
+                       if any(r[2] in ("M", "W", "Y") for r in p)]
+    wallet_requests = sum(1 for r in window if r[2] in ("M", "W", "Y"))
+    seconds = end - begin
+    starts = [p[0][0] for p in reconcile_polls]
+    period = ((starts[-1] - starts[0]) / (len(starts) - 1)
+              if len(starts) > 1 else None)
+    per_poll = (wallet_requests / E2E_WALLETS / len(reconcile_polls)
+                if reconcile_polls else 0.0)
+    # The poll after the reconcile interval expired does the work, so the
+    # period overshoots by whole intervals; project the same overshoot onto
+    # the defaults (Interval 60 s, ReconcileInterval 1800 s).
+    lag_intervals = (round((period - STEADY_RECONCILE_S) / STEADY_INTERVAL_S)
+                     if period else 0)
+    default_period = (DEFAULT_RECONCILE_S
+                      + lag_intervals * DEFAULT_INTERVAL_S)
+    return {
+        "wallets": E2E_WALLETS, "interval_s": STEADY_INTERVAL_S,
+        "reconcile_interval_s": STEADY_RECONCILE_S,
+        "window_s": round(seconds, 1),
+        "polls": len(polls), "reconcile_polls": len(reconcile_polls),
+        "reconcile_period_s": period,
+        "wallet_requests": wallet_requests,
+        "wallet_requests_per_wallet_per_reconcile_poll": per_poll,
+        "wallet_requests_per_wallet_hour": (
+            wallet_requests / E2E_WALLETS / seconds * 3600),
+        "projected_per_wallet_hour_at_default": (
+            per_poll * 3600 / default_period),
+        "default_reconcile_period_s": default_period,
     }

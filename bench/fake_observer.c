@@ -11,11 +11,12 @@
  *   /api/miner_info/<address>...      miner_info.json
  *   /api/side_blocks_in_window/<a>... window.json
  *   /api/payouts/<address>...         payouts.json
+ *   /api/found_blocks...              found_blocks.json
  *   anything else                     404 "404 page not found"
  *
  * The request log has one line per event, times from CLOCK_REALTIME:
  *   A <s.ns> <conn>          connection accepted
- *   R <s.ns> <conn> <route>  request read (route P, M, W, Y or N)
+ *   R <s.ns> <conn> <route>  request read (route P, M, W, Y, F or N)
  *   C <s.ns> <conn>          connection closed
  * A connection to the control port gets a JSON object of counters, after
  * the log has been flushed, and is closed.
@@ -48,15 +49,23 @@
 #define LOG_BUFFER_BYTES (4 * 1024 * 1024)
 #define LISTEN_BACKLOG 4096
 
-enum { ROUTE_POOL, ROUTE_MINER, ROUTE_WINDOW, ROUTE_PAYOUTS, ROUTE_NONE };
-#define ROUTE_COUNT 5
+enum {
+  ROUTE_POOL,
+  ROUTE_MINER,
+  ROUTE_WINDOW,
+  ROUTE_PAYOUTS,
+  ROUTE_FOUND,
+  ROUTE_NONE
+};
+#define ROUTE_COUNT 6
 
-static const char route_letters[ROUTE_COUNT] = {'P', 'M', 'W', 'Y', 'N'};
+static const char route_letters[ROUTE_COUNT] = {'P', 'M', 'W', 'Y', 'F', 'N'};
 static const char *const route_prefixes[ROUTE_NONE] = {
     "/api/pool_info", "/api/miner_info/", "/api/side_blocks_in_window/",
-    "/api/payouts/"};
+    "/api/payouts/", "/api/found_blocks"};
 static const char *const route_files[ROUTE_NONE] = {
-    "pool_info.json", "miner_info.json", "window.json", "payouts.json"};
+    "pool_info.json", "miner_info.json", "window.json", "payouts.json",
+    "found_blocks.json"};
 
 typedef struct {
   char *data; /* status line, headers and body */
@@ -204,8 +213,9 @@ static int route_of(const char *path) {
     size_t len = strlen(route_prefixes[route]);
     if (strncmp(path, route_prefixes[route], len) != 0)
       continue;
-    /* pool_info must match exactly, up to a query string. */
-    if (route == ROUTE_POOL && path[len] != '\0' && path[len] != '?')
+    /* pool_info and found_blocks match exactly, up to a query string. */
+    bool exact = route == ROUTE_POOL || route == ROUTE_FOUND;
+    if (exact && path[len] != '\0' && path[len] != '?')
       continue;
     return route;
   }
@@ -270,12 +280,14 @@ static int answer_control(conn_t *conn) {
   int len = snprintf(
       body, sizeof(body),
       "{\"requests\":{\"pool_info\":%llu,\"miner_info\":%llu,"
-      "\"side_blocks_in_window\":%llu,\"payouts\":%llu,\"other\":%llu},"
+      "\"side_blocks_in_window\":%llu,\"payouts\":%llu,"
+      "\"found_blocks\":%llu,\"other\":%llu},"
       "\"accepted\":%llu,\"closed\":%llu,\"open\":%llu,\"open_max\":%llu}\n",
       (unsigned long long)counters.requests[ROUTE_POOL],
       (unsigned long long)counters.requests[ROUTE_MINER],
       (unsigned long long)counters.requests[ROUTE_WINDOW],
       (unsigned long long)counters.requests[ROUTE_PAYOUTS],
+      (unsigned long long)counters.requests[ROUTE_FOUND],
       (unsigned long long)counters.requests[ROUTE_NONE],
       (unsigned long long)counters.accepted,
       (unsigned long long)counters.closed, (unsigned long long)counters.open,

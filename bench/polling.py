@@ -101,15 +101,18 @@ def run_baseline(paths, workdir, seconds):
 
 
 def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
-             idle_cpu_per_s):
+             idle_cpu_per_s, cache=True):
     """Run collectd with variant ("p2pool" or "curl_json") and wallets
-    wallets for a warm-up cycle and then cycles measured cycles."""
+    wallets for a warm-up cycle and then cycles measured cycles. Without
+    cache, values are dropped before collectd's value cache, which leaves
+    the plugin's own memory."""
     server = benchlib.FakeObserver(paths["fake_observer"], paths["bodies"],
                                    os.path.join(workdir, "server"))
     server.start()
     per_cycle = POOL_REQUESTS + REQUESTS_PER_WALLET * wallets
     collectd = benchlib.Collectd(os.path.join(workdir, "collectd"),
                                  paths["plugin"], paths["types_db"], interval)
+    collectd.drop_before_cache = not cache
     if variant == "p2pool":
         collectd.body = p2pool_config(
             server.url, wallets, interval, timeout,
@@ -118,7 +121,7 @@ def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
         collectd.body = curl_json_config(server.url, wallets, timeout)
 
     result = {"variant": variant, "wallets": wallets, "interval_s": interval,
-              "timeout_s": timeout}
+              "timeout_s": timeout, "value_cache": cache}
     try:
         spawn = time.time()
         collectd.start(plugins=(variant,))
