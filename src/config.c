@@ -9,6 +9,7 @@
 #include "config.h"
 #include "context.h"
 #include "node.h"
+#include "notify.h"
 #include "prices.h"
 #include "store.h"
 
@@ -93,18 +94,36 @@ int p2pool_config_get_name(const oconfig_item_t *ci, const char *kind,
   return 0;
 }
 
+/* Names the block an option is in, e.g. "<Observer \"mini\">: ", or "" for
+ * an option of <Plugin p2pool> itself. */
+static void describe_block(const oconfig_item_t *ci, char *buffer,
+                           size_t buffer_size) {
+  const oconfig_item_t *parent = ci->parent;
+  buffer[0] = '\0';
+  if (parent == NULL || strcasecmp(parent->key, "Plugin") == 0)
+    return;
+
+  const char *name = "";
+  if (parent->values_num > 0 && parent->values[0].type == OCONFIG_TYPE_STRING)
+    name = parent->values[0].value.string;
+  ssnprintf(buffer, buffer_size, "<%s \"%s\">: ", parent->key, name);
+}
+
 int p2pool_config_get_seconds(const oconfig_item_t *ci, double min, double max,
                               cdtime_t *value) {
+  char block[DATA_MAX_NAME_LEN + 32];
+  describe_block(ci, block, sizeof(block));
+
   if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER) {
-    ERROR("p2pool plugin: %s needs one number of seconds.", ci->key);
+    ERROR("p2pool plugin: %s%s needs one number of seconds.", block, ci->key);
     return -EINVAL;
   }
 
   double seconds = ci->values[0].value.number;
   if (!isfinite(seconds) || seconds < min || seconds > max) {
-    ERROR("p2pool plugin: %s %g is out of range; it must be between %g and "
+    ERROR("p2pool plugin: %s%s %g is out of range; it must be between %g and "
           "%g seconds.",
-          ci->key, seconds, min, max);
+          block, ci->key, seconds, min, max);
     return -ERANGE;
   }
   *value = DOUBLE_TO_CDTIME_T(seconds);
@@ -136,9 +155,12 @@ int p2pool_config_get_url(const oconfig_item_t *ci, const char *const *schemes,
   bool has_space = strpbrk(value, " \t\r\n") != NULL;
   if (!scheme_is_allowed(value, schemes) || has_space ||
       len > P2POOL_URL_MAX_BYTES) {
-    ERROR("p2pool plugin: %s \"%s\" is not a valid URL; it must start with "
-          "%s:// (or %s://) and name a host.",
-          ci->key, value, schemes[0], schemes[1] ? schemes[1] : schemes[0]);
+    char block[DATA_MAX_NAME_LEN + 32];
+    describe_block(ci, block, sizeof(block));
+    ERROR("p2pool plugin: %s%s \"%s\" is not a valid URL; it must start "
+          "with %s:// (or %s://) and name a host.",
+          block, ci->key, value, schemes[0],
+          schemes[1] ? schemes[1] : schemes[0]);
     sfree(value);
     return -EINVAL;
   }
@@ -397,6 +419,8 @@ static int global_config_option(oconfig_item_t *child) {
     return p2pool_store_config_redis(child);
   if (strcasecmp("StateFile", child->key) == 0)
     return cf_util_get_string(child, &p2pool_g.state_file);
+  if (strcasecmp("ShareDroughtFactor", child->key) == 0)
+    return p2pool_notify_config_drought_factor(child);
   if (strcasecmp("RaffleURL", child->key) == 0)
     return p2pool_config_get_url(child, http_schemes, &p2pool_g.raffle_url);
 

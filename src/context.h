@@ -15,6 +15,7 @@
 #include "dispatch.h"
 #include "health.h"
 #include "http.h"
+#include "notify_rules.h"
 #include "observer_parse.h"
 #include "payouts.h"
 #include "window.h"
@@ -64,6 +65,10 @@ typedef struct {
   double raffle_bonus;
   double raffle_1h;
   double raffle_24h;
+
+  /* Share drought and payout notifications (notify.c). */
+  p2pool_drought_t drought;
+  p2pool_payout_watch_t payout_watch;
 } p2pool_wallet_state_t;
 
 typedef struct {
@@ -121,6 +126,7 @@ struct p2pool_observer_s {
   p2pool_pool_info_t pool;
   p2pool_event_counters_t counters;
   p2pool_health_t health;
+  p2pool_blocked_t blocked; /* blocked notifications (notify.c) */
   /* Set by the event thread while the stream is connected and current;
    * the poller then polls each wallet only once per reconcile_interval. */
   bool events_healthy;

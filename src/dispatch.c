@@ -15,6 +15,8 @@ const char *const p2pool_types[] = {
     "timestamp_seconds", "age_seconds", "payouts", "payout_atomic_units",
     "last_payout_atomic_units", "difficulty", "miners", "effort_percent",
     "reward_atomic_units",
+    /* Share drought checks. */
+    "share_interval_seconds",
     /* Local P2Pool nodes. */
     "stratum_hashes", "stratum_shares", "sidechain_shares",
     "share_effort_percent", "stratum_connections", "stratum_workers",

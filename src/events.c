@@ -21,6 +21,7 @@
 
 #include "events.h"
 #include "events_client.h"
+#include "notify.h"
 #include "observer.h"
 #include "store.h"
 
@@ -389,6 +390,29 @@ static void log_effect(p2pool_events_t *client, const p2pool_event_t *event,
            effect->wallets > 0 ? "; it was mined by a configured wallet" : "");
 }
 
+/* Sends the collectd notifications of a counted found or orphaned block. */
+static void notify_effect(p2pool_events_t *client, const p2pool_event_t *event,
+                          const p2pool_event_effect_t *effect) {
+  p2pool_observer_t *observer = client->observer;
+  if (!effect->counted)
+    return;
+
+  if (event->type == P2POOL_EVENT_FOUND_BLOCK) {
+    p2pool_notify_found_block(observer, event->found_block.main_height,
+                              effect->wallets);
+    return;
+  }
+  if (event->type != P2POOL_EVENT_ORPHANED_BLOCK)
+    return;
+
+  const p2pool_address_entry_t *entries = NULL;
+  size_t entries_num = p2pool_address_index_find(
+      &client->wallet_index, event->side_block.miner_address, &entries);
+  for (size_t i = 0; i < entries_num; i++)
+    p2pool_notify_orphaned_block(observer->wallets[entries[i].wallet],
+                                 event->side_block.main_height);
+}
+
 static void log_invalid(p2pool_events_t *client, const char *message,
                         size_t len, const char *error) {
   char suffix[64];
@@ -457,6 +481,7 @@ static void handle_message(p2pool_events_t *client, const char *message,
     log_other_type(client, event.type_name);
   else
     log_effect(client, &event, &effect);
+  notify_effect(client, &event, &effect);
   confirm_connection(client);
   p2pool_event_clear(&event);
 }

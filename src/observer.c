@@ -9,6 +9,7 @@
 
 #include "events.h"
 #include "hashrate.h"
+#include "notify.h"
 #include "observer.h"
 #include "store.h"
 #include "window.h"
@@ -64,7 +65,16 @@ static void complain_request(const p2pool_observer_t *observer,
   else
     ssnprintf(subject, sizeof(subject), "%s", request->endpoint);
 
-  const char *outcome = p2pool_outcome_name(request->outcome);
+  char reason[512];
+  int len = ssnprintf(reason, sizeof(reason), "%s",
+                      p2pool_outcome_name(request->outcome));
+  if (request->status > 0 && len > 0 && (size_t)len < sizeof(reason))
+    len += ssnprintf(reason + len, sizeof(reason) - (size_t)len, ", HTTP %ld",
+                     request->status);
+  if (detail != NULL && detail[0] != '\0' && len > 0 &&
+      (size_t)len < sizeof(reason))
+    ssnprintf(reason + len, sizeof(reason) - (size_t)len, ": %s", detail);
+
   if (request->outcome == P2POOL_OUTCOME_BLOCKED)
     c_complain(LOG_WARNING, complaint,
                "p2pool plugin: observer \"%s\": %s was blocked: HTTP %ld with "
@@ -74,11 +84,10 @@ static void complain_request(const p2pool_observer_t *observer,
                CDTIME_T_TO_DOUBLE(observer->interval));
   else
     c_complain(LOG_WARNING, complaint,
-               "p2pool plugin: observer \"%s\": %s failed (%s, HTTP %ld%s%s) "
-               "from %s; keeping the last figures and retrying every %.0f s.",
-               observer->name, subject, outcome, request->status,
-               detail != NULL ? ": " : "", detail != NULL ? detail : "",
-               request->url, CDTIME_T_TO_DOUBLE(observer->interval));
+               "p2pool plugin: observer \"%s\": %s failed (%s) from %s; "
+               "keeping the last figures and retrying every %.0f s.",
+               observer->name, subject, reason, request->url,
+               CDTIME_T_TO_DOUBLE(observer->interval));
 }
 
 static void release_request(const p2pool_observer_t *observer,
@@ -192,12 +201,6 @@ void p2pool_observer_refresh_wallet(p2pool_observer_t *observer,
 static void apply_window(poll_state_t *poll, wallet_poll_t *entry,
                          json_object *root, char *err, size_t err_size,
                          p2pool_http_request_t *request) {
-  if (!poll->uncle_penalty_valid) {
-    snprintf(err, err_size, "no pool_info yet to weigh the shares");
-    request->outcome = P2POOL_OUTCOME_BAD_BODY;
-    return;
-  }
-
   p2pool_window_t window = {0};
   if (p2pool_parse_window_shares(root, poll->uncle_penalty, &window, err,
                                  err_size) != 0) {
@@ -261,6 +264,25 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
          poll->observer->name, wallet->name, counted);
 }
 
+static bool observer_is_stopping(p2pool_observer_t *observer) {
+  pthread_mutex_lock(&observer->lock);
+  bool stopping = observer->stopping;
+  pthread_mutex_unlock(&observer->lock);
+  return stopping;
+}
+
+/* Tells whether a finished request is neither counted nor logged: one cut
+ * short by shutdown, or a window that cannot be weighed because pool_info
+ * never succeeded (that failure is counted and logged already). */
+static bool request_is_moot(poll_state_t *poll,
+                            const p2pool_http_request_t *request, int kind) {
+  if (kind == REQUEST_WINDOW && request->outcome == P2POOL_OUTCOME_OK &&
+      !poll->uncle_penalty_valid)
+    return true;
+  return request->outcome == P2POOL_OUTCOME_TIMEOUT &&
+         observer_is_stopping(poll->observer);
+}
+
 /* Handles one finished wallet request; runs in the poller thread. */
 static void on_wallet_request_done(p2pool_http_request_t *request) {
   wallet_poll_t *entry = wallet_poll_of(request);
@@ -268,6 +290,11 @@ static void on_wallet_request_done(p2pool_http_request_t *request) {
   poll_state_t *poll = wallet->observer->poll_state;
   int kind = (int)(request - poll->requests) % REQUESTS_PER_WALLET;
   char err[256] = "";
+
+  if (request_is_moot(poll, request, kind)) {
+    p2pool_http_request_reset(request);
+    return;
+  }
 
   if (request->outcome == P2POOL_OUTCOME_NOT_FOUND) {
     apply_not_found(poll, entry, kind);
@@ -421,7 +448,8 @@ static int poll_pool_info(poll_state_t *poll, cdtime_t deadline) {
   if (status == 0 && request.outcome == P2POOL_OUTCOME_OK)
     apply_pool_info(poll, &request, err, sizeof(err));
 
-  record_health(observer, &request);
+  if (status == 0)
+    record_health(observer, &request);
   if (request.outcome == P2POOL_OUTCOME_OK)
     release_request(observer, NULL, &poll->pool_complaint, "pool_info");
   else if (status == 0)
@@ -429,6 +457,22 @@ static int poll_pool_info(poll_state_t *poll, cdtime_t deadline) {
                      err[0] != '\0' ? err : request.error);
   p2pool_http_request_reset(&request);
   return status;
+}
+
+/* Queues the notifications of payouts, share droughts and a blocked
+ * observer. */
+static void check_notifications(p2pool_observer_t *observer) {
+  cdtime_t now = cdtime();
+
+  pthread_mutex_lock(&observer->lock);
+  bool responded = p2pool_notify_check_observer(observer);
+  for (size_t i = 0; i < observer->wallets_num; i++) {
+    p2pool_notify_check_payouts(observer->wallets[i]);
+    /* Without responses the last share time is stale, not old. */
+    if (responded)
+      p2pool_notify_check_drought(observer->wallets[i], now);
+  }
+  pthread_mutex_unlock(&observer->lock);
 }
 
 static void poll_once(poll_state_t *poll) {
@@ -442,6 +486,7 @@ static void poll_once(poll_state_t *poll) {
   if (status == -EINTR)
     return; /* shutting down */
 
+  check_notifications(observer);
   p2pool_observer_dispatch_all(observer);
   if (poll->state_changed) {
     p2pool_store_mark_dirty();
@@ -529,6 +574,8 @@ void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
     p2pool_submit_gauge(batch, "timestamp_seconds", "last_payout",
                         (gauge_t)ledger->newest_timestamp);
   }
+
+  p2pool_notify_submit_wallet(batch, wallet);
 }
 
 void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
@@ -696,8 +743,8 @@ int p2pool_observer_start(p2pool_observer_t *observer) {
     return -EINVAL;
   }
 
-  INFO("p2pool plugin: observer \"%s\": polling %s every %.0f s for %zu "
-       "wallets.",
+  INFO("p2pool plugin: observer \"%s\": polling %s every %.0f s; wallets: "
+       "%zu.",
        observer->name, observer->url, CDTIME_T_TO_DOUBLE(observer->interval),
        observer->wallets_num);
   return 0;

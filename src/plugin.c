@@ -15,6 +15,7 @@
 #include "context.h"
 #include "events.h"
 #include "node.h"
+#include "notify.h"
 #include "observer.h"
 #include "prices.h"
 #include "raffle.h"
@@ -56,6 +57,10 @@ static int p2pool_init(void) {
   curl_initialized = true;
 
   int status = p2pool_store_init();
+  if (status == 0) {
+    p2pool_notify_prime_payouts();
+    status = p2pool_notify_init();
+  }
   if (status == 0)
     status = start_observers();
   if (status == 0)
@@ -72,11 +77,13 @@ fail:
   ERROR("p2pool plugin: initialisation failed; the plugin is disabled.");
   plugin_unregister_read_group("p2pool");
   stop_threads();
+  p2pool_notify_shutdown();
   return -1;
 }
 
 static int p2pool_shutdown(void) {
   stop_threads();
+  p2pool_notify_shutdown();
   p2pool_raffle_shutdown();
   p2pool_prices_shutdown();
   p2pool_node_shutdown();
