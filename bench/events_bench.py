@@ -264,6 +264,10 @@ def e2e_latency(collectd, listener, feeder_log, count):
     time.sleep(0.5)
     dispatches = sorted(listener.times(plugin_instance="bench",
                                        value_type="events"))
+    sizes = {}
+    for stamp, instance, _, _ in list(listener.records):
+        if instance == "bench":
+            sizes[stamp] = sizes.get(stamp, 0) + 1
     sends, _ = read_feeder_log(feeder_log)
     latencies = []
     missed = 0
@@ -284,6 +288,8 @@ def e2e_latency(collectd, listener, feeder_log, count):
         "latency_p90_ms": (latencies[int(len(latencies) * 0.9)] * 1e3
                            if latencies else None),
         "latency_max_ms": latencies[-1] * 1e3 if latencies else None,
+        "observer_values_per_dispatch_median": (
+            benchlib.median(list(sizes.values())) if sizes else None),
         "threads_cpu_us_per_event": {
             name: round(seconds / len(sends) * 1e6, 2) for name, seconds in
             polling.thread_deltas(threads0, threads1, 1).items()},

@@ -102,34 +102,56 @@ def run_baseline(paths, workdir, seconds):
 
 def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
              idle_cpu_per_s, cache=True):
-    """Run collectd with variant ("p2pool" or "curl_json") and wallets
-    wallets for a warm-up cycle and then cycles measured cycles. Without
-    cache, values are dropped before collectd's value cache, which leaves
-    the plugin's own memory."""
+    """Run collectd with variant and wallets wallets for warm-up cycles and
+    then cycles measured cycles. Variants: "p2pool"; "p2pool_events", the
+    plugin following an event stream that delivers an event a second, so
+    that it polls wallets only once per ReconcileInterval; "curl_json".
+    Without cache, values are dropped before collectd's value cache, which
+    leaves the plugin's own memory."""
     server = benchlib.FakeObserver(paths["fake_observer"], paths["bodies"],
                                    os.path.join(workdir, "server"))
     server.start()
     per_cycle = POOL_REQUESTS + REQUESTS_PER_WALLET * wallets
+    warm_up = 1
     collectd = benchlib.Collectd(os.path.join(workdir, "collectd"),
                                  paths["plugin"], paths["types_db"], interval)
     collectd.drop_before_cache = not cache
-    if variant == "p2pool":
+    feeder = None
+    if variant in ("p2pool", "p2pool_events"):
         collectd.body = p2pool_config(
             server.url, wallets, interval, timeout,
             os.path.join(collectd.base_dir, "p2pool.state"))
     else:
         collectd.body = curl_json_config(server.url, wallets, timeout)
+    if variant == "p2pool_events":
+        import events_bench
+        messages_path = os.path.join(workdir, "messages.jsonl")
+        with open(messages_path, "w") as f:
+            f.write("\n".join(bodies.event_messages(2000, wallets)) + "\n")
+        feeder, ws_port, _ = events_bench.start_feeder(
+            os.path.join(workdir, "feeder"), messages_path, "latency",
+            100000, 1.0)
+        collectd.body = collectd.body.replace(
+            "    Interval %g\n" % interval,
+            "    Interval %g\n    Events true\n"
+            '    EventsURL "ws://127.0.0.1:%d/api/events"\n'
+            % (interval, ws_port))
+        # The poll at start and the one the stream's connection requests
+        # read every wallet; after them only pool_info is due each cycle.
+        per_cycle = POOL_REQUESTS
+        warm_up = 2
 
     result = {"variant": variant, "wallets": wallets, "interval_s": interval,
               "timeout_s": timeout, "value_cache": cache}
     try:
         spawn = time.time()
-        collectd.start(plugins=(variant,))
+        collectd.start(plugins=("p2pool" if feeder else variant,))
         gap = interval / 2.0
-        start_route = "P" if variant == "p2pool" else None
+        start_route = None if variant == "curl_json" else "P"
         budget = interval + timeout + 60
-        # Warm-up cycle: the plugin reads each payout history in full.
-        server.wait_for_cycles(1, per_cycle, gap, budget, start_route)
+        # Warm-up: the plugin reads each payout history in full.
+        server.wait_for_cycles(warm_up, per_cycle, gap, budget * warm_up,
+                               start_route)
         result["start_to_first_request_s"] = server.read_log()[0][0][0] - spawn
         benchlib.wait_settled(collectd.pid)
         t0 = time.time()
@@ -137,8 +159,8 @@ def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
         server_cpu0 = server.cpu()
         threads0 = benchlib.thread_cpu(collectd.pid)
 
-        server.wait_for_cycles(cycles + 1, per_cycle, gap, budget * cycles,
-                               start_route)
+        server.wait_for_cycles(cycles + warm_up, per_cycle, gap,
+                               budget * cycles, start_route)
         benchlib.wait_settled(collectd.pid)
         t1 = time.time()
         cpu1 = benchlib.process_cpu(collectd.pid)
@@ -147,11 +169,15 @@ def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
         memory = benchlib.memory_kib(collectd.pid)
         stats = server.stats()
         values = collectd.list_values()
-        latencies = _plugin_latencies(collectd) if variant == "p2pool" else {}
+        latencies = (_plugin_latencies(collectd) if variant != "curl_json"
+                     else {})
         result["stop_s"] = collectd.stop()
     finally:
         collectd.stop()
         server.stop()
+        if feeder is not None:
+            feeder.terminate()
+            feeder.wait()
 
     requests, accepts = server.read_log()
     all_cycles = [benchlib.cycle_figures(c, accepts)
@@ -165,8 +191,8 @@ def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
     cpu = (cpu1 - cpu0) - idle_cpu_per_s * elapsed
     last = measured[-1]
     own_values = [t for identifier, t in values.items()
-                  if identifier.startswith("%s/%s-w" % (benchlib.HOSTNAME,
-                                                        variant))]
+                  if identifier.startswith("%s/%s-w" % (
+                      benchlib.HOSTNAME, variant.split("_events")[0]))]
     dispatch_end = max((t for t in own_values if t >= last["begin"] - 1),
                        default=None)
 
