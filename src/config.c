@@ -50,6 +50,16 @@ static int claim_name(const char *name) {
   return 0;
 }
 
+/* Plugin instances the price and raffle figures use. */
+static bool name_is_reserved(const char *name) {
+  static const char *const reserved[] = {"xmr", "prices", "raffle"};
+  for (size_t i = 0; i < STATIC_ARRAY_SIZE(reserved); i++) {
+    if (strcmp(name, reserved[i]) == 0)
+      return true;
+  }
+  return false;
+}
+
 static bool name_is_valid(const char *name) {
   if (name[0] == '\0')
     return false;
@@ -79,6 +89,12 @@ int p2pool_config_get_name(const oconfig_item_t *ci, const char *kind,
     ERROR("p2pool plugin: <%s \"%s\">: the name is %zu bytes long; collectd "
           "allows at most %d.",
           kind, value, strlen(value), P2POOL_NAME_MAX_BYTES);
+    return -EINVAL;
+  }
+  if (name_is_reserved(value)) {
+    ERROR("p2pool plugin: <%s \"%s\">: the name is reserved for the "
+          "plugin's own figures (prices, raffle); choose another.",
+          kind, value);
     return -EINVAL;
   }
   if (name_is_claimed(value)) {
@@ -423,8 +439,32 @@ static int global_config_option(oconfig_item_t *child) {
     return p2pool_notify_config_drought_factor(child);
   if (strcasecmp("RaffleURL", child->key) == 0)
     return p2pool_config_get_url(child, http_schemes, &p2pool_g.raffle_url);
+  if (strcasecmp("RaffleInterval", child->key) == 0)
+    return p2pool_config_get_seconds(child, INTERVAL_MIN_SECONDS,
+                                     INTERVAL_MAX_SECONDS,
+                                     &p2pool_g.raffle_interval);
+  if (strcasecmp("RaffleTimeout", child->key) == 0)
+    return p2pool_config_get_seconds(child, TIMEOUT_MIN_SECONDS,
+                                     TIMEOUT_MAX_SECONDS,
+                                     &p2pool_g.raffle_timeout);
 
   ERROR("p2pool plugin: unknown option \"%s\" in <Plugin p2pool>.", child->key);
+  return -EINVAL;
+}
+
+static int validate_raffle_options(void) {
+  cdtime_t interval = p2pool_g.raffle_interval != 0
+                          ? p2pool_g.raffle_interval
+                          : P2POOL_DEFAULT_RAFFLE_INTERVAL;
+  cdtime_t timeout = p2pool_g.raffle_timeout != 0
+                         ? p2pool_g.raffle_timeout
+                         : P2POOL_DEFAULT_RAFFLE_TIMEOUT;
+  if (timeout <= interval)
+    return 0;
+
+  ERROR("p2pool plugin: RaffleTimeout %.3g s is longer than RaffleInterval "
+        "%.3g s; a raffle read must end before the next one starts.",
+        CDTIME_T_TO_DOUBLE(timeout), CDTIME_T_TO_DOUBLE(interval));
   return -EINVAL;
 }
 
@@ -434,6 +474,8 @@ int p2pool_config(oconfig_item_t *ci) {
     status = global_config_option(&ci->children[i]);
   if (status == 0)
     status = attach_wallets();
+  if (status == 0)
+    status = validate_raffle_options();
 
   if (status != 0) {
     ERROR("p2pool plugin: the configuration is invalid (see above); "

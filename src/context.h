@@ -32,6 +32,8 @@
 #define P2POOL_DEFAULT_OBSERVER_TIMEOUT TIME_T_TO_CDTIME_T(10)
 #define P2POOL_DEFAULT_EVENT_TIMEOUT TIME_T_TO_CDTIME_T(300)
 #define P2POOL_DEFAULT_RECONCILE_INTERVAL TIME_T_TO_CDTIME_T(1800)
+#define P2POOL_DEFAULT_RAFFLE_INTERVAL TIME_T_TO_CDTIME_T(300)
+#define P2POOL_DEFAULT_RAFFLE_TIMEOUT TIME_T_TO_CDTIME_T(10)
 
 typedef struct p2pool_observer_s p2pool_observer_t;
 typedef struct p2pool_events_s p2pool_events_t; /* events.c */
@@ -151,6 +153,8 @@ struct p2pool_observer_s {
 typedef struct {
   char *state_file; /* NULL: a file in collectd's BaseDir */
   char *raffle_url;
+  cdtime_t raffle_interval; /* 0: P2POOL_DEFAULT_RAFFLE_INTERVAL */
+  cdtime_t raffle_timeout;  /* 0: P2POOL_DEFAULT_RAFFLE_TIMEOUT */
 
   p2pool_observer_t **observers;
   size_t observers_num;

@@ -28,6 +28,8 @@ const char *const p2pool_types[] = {
     /* Observer event stream. */
     "blocks", "events", "websocket_connected", "websocket_reconnects",
     "websocket_blocked",
+    /* Exchange rates and the xmrvsbeast raffle. */
+    "price", "price_age_seconds", "rate_limits", "raffle_fails",
     /* End of the list. */
     NULL};
 

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,7 @@ void p2pool_http_request_reset(p2pool_http_request_t *request) {
   request->latency_seconds = 0.0;
   request->curl_code = CURLE_OK;
   request->body_too_large = false;
+  request->retry_after_seconds = 0;
   request->error[0] = '\0';
   request->outcome = P2POOL_OUTCOME_OK;
   request->done = false;
@@ -253,6 +255,12 @@ static void finish_transfer(p2pool_http_client_t *client, transfer_slot_t *slot,
   if (curl_easy_getinfo(slot->easy, CURLINFO_TOTAL_TIME_T, &total_us) ==
       CURLE_OK)
     request->latency_seconds = (double)total_us / 1e6;
+  curl_off_t retry_after = 0;
+  if (curl_easy_getinfo(slot->easy, CURLINFO_RETRY_AFTER, &retry_after) ==
+          CURLE_OK &&
+      retry_after > 0)
+    request->retry_after_seconds =
+        retry_after < LONG_MAX ? (long)retry_after : LONG_MAX;
   curl_multi_remove_handle(client->multi, slot->easy);
   slot->request = NULL;
 
