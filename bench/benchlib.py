@@ -170,22 +170,23 @@ class FakeObserver:
         return self._requests, self._accepts
 
     def wait_for_cycles(self, count, per_cycle, gap_seconds, timeout,
-                        start_route=None):
-        """Wait until count poll cycles are complete: a cycle is complete
-        when it has per_cycle requests, when the next one began, or when
-        gap_seconds passed after its last request. Returns the number of
-        complete cycles."""
+                        start_route=None, after=0.0):
+        """Wait until count poll cycles that began after the time after are
+        complete: a cycle is complete when it has per_cycle requests, when
+        the next one began, or when gap_seconds passed after its last
+        request. Returns the number of complete cycles."""
         deadline = time.monotonic() + timeout
         while True:
             self.stats()  # flushes the log
             requests, _ = self.read_log()
             cycles = split_cycles(requests, gap_seconds, start_route)
-            complete = max(len(cycles) - 1, 0)
-            if cycles and (len(cycles[-1]) >= per_cycle or
-                           time.time() - cycles[-1][-1][0] > gap_seconds):
-                complete += 1
-            if complete >= count or time.monotonic() > deadline:
-                return complete
+            done = [c for c in cycles[:-1] if c[0][0] >= after]
+            if cycles and cycles[-1][0][0] >= after and (
+                    len(cycles[-1]) >= per_cycle or
+                    time.time() - cycles[-1][-1][0] > gap_seconds):
+                done.append(cycles[-1])
+            if len(done) >= count or time.monotonic() > deadline:
+                return len(done)
             time.sleep(0.25)
 
 

@@ -159,8 +159,8 @@ def run_poll(variant, wallets, paths, workdir, interval, timeout, cycles,
         server_cpu0 = server.cpu()
         threads0 = benchlib.thread_cpu(collectd.pid)
 
-        server.wait_for_cycles(cycles + warm_up, per_cycle, gap,
-                               budget * cycles, start_route)
+        server.wait_for_cycles(cycles, per_cycle, gap, budget * cycles,
+                               start_route, after=t0)
         benchlib.wait_settled(collectd.pid)
         t1 = time.time()
         cpu1 = benchlib.process_cpu(collectd.pid)

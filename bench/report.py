@@ -51,6 +51,8 @@ def markdown(results):
                 "%s %d" % item for item in
                 results.get("body_sizes_bytes", {}).items()),
             ""]
+    for failure in results.get("failed", []):
+        out += ["**Failed part**: %s" % failure, ""]
     out += poll_section(results)
     out += server_section(results)
     out += events_section(results)
