@@ -204,8 +204,8 @@ def miner_info(gen, address):
 
 
 def window(gen, address, rows):
-    """A miner's side_blocks_in_window list (noMainStatus&noMiner): one row
-    in five is an uncle, and its includer lists it."""
+    """Return a miner's side_blocks_in_window list (noMainStatus&noMiner):
+    one row in five is an uncle, and its includer lists it."""
     result = []
     height = SIDE_HEIGHT - 14
     for i in range(rows):
@@ -247,9 +247,10 @@ def found_blocks(gen, rows):
 
 
 def write_bodies(directory, window_rows=6, payout_rows=4, seed=1):
-    """Write the REST documents the fake observer serves. The same
-    document answers every wallet: with noMiner the window rows carry no
-    address, and the plugin does not compare miner_info's address."""
+    """Write the REST documents the fake observer serves and return their
+    sizes. Every wallet gets the same documents: with noMiner the window
+    rows carry no address, and the plugin does not compare miner_info's
+    address with its own."""
     gen = Generator(seed)
     address = wallet_address(0)
     os.makedirs(directory, exist_ok=True)

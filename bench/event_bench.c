@@ -43,8 +43,8 @@ typedef struct {
   size_t num;
 } messages_t;
 
-static const char *const type_names[TYPE_SLOTS] = {
-    "side_block", "found_block", "orphaned_block", "other"};
+static const char *const type_names[TYPE_SLOTS] = {"side_block", "found_block",
+                                                   "orphaned_block", "other"};
 
 static double seconds(clockid_t clock) {
   struct timespec now;
@@ -186,8 +186,7 @@ static int handle(const messages_t *messages, size_t i, void *state) {
 
 int main(int argc, char **argv) {
   if (argc != 4 && argc != 5) {
-    fprintf(stderr,
-            "usage: %s MESSAGES_FILE ROUNDS WALLETS [ADDRESSES_FILE]\n",
+    fprintf(stderr, "usage: %s MESSAGES_FILE ROUNDS WALLETS [ADDRESSES_FILE]\n",
             argv[0]);
     return 2;
   }

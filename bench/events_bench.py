@@ -63,7 +63,7 @@ def run(paths, workdir, repo_root):
 
 
 def available_stages(paths, repo_root):
-    """The in-process stages this tree supports, cheapest first."""
+    """Return the in-process stages this tree supports, cheapest first."""
     src = os.path.join(repo_root, "src")
     stages = ["json_parse"]
     if os.path.exists(os.path.join(src, "event_parse.c")):
@@ -264,10 +264,12 @@ def e2e_latency(collectd, listener, feeder_log, count):
     time.sleep(0.5)
     dispatches = sorted(listener.times(plugin_instance="bench",
                                        value_type="events"))
+
     sizes = {}
     for stamp, instance, _, _ in list(listener.records):
         if instance == "bench":
             sizes[stamp] = sizes.get(stamp, 0) + 1
+
     sends, _ = read_feeder_log(feeder_log)
     latencies = []
     missed = 0
@@ -365,9 +367,9 @@ def e2e_requests(paths, workdir, messages_path):
               if len(starts) > 1 else None)
     per_poll = (wallet_requests / E2E_WALLETS / len(reconcile_polls)
                 if reconcile_polls else 0.0)
-    # The poll after the reconcile interval expired does the work, so the
-    # period overshoots by whole intervals; project the same overshoot onto
-    # the defaults (Interval 60 s, ReconcileInterval 1800 s).
+    # The first poll after the reconcile interval expired does the work, so
+    # the period overshoots by whole intervals. The projection for the
+    # defaults (Interval 60 s, ReconcileInterval 1800 s) keeps that overshoot.
     lag_intervals = (round((period - STEADY_RECONCILE_S) / STEADY_INTERVAL_S)
                      if period else 0)
     default_period = (DEFAULT_RECONCILE_S

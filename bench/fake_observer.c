@@ -125,8 +125,8 @@ static char *read_file(const char *path, size_t *len) {
     return NULL;
   }
   char *data = malloc((size_t)st.st_size + 1);
-  if (data != NULL && fread(data, 1, (size_t)st.st_size, f) !=
-                          (size_t)st.st_size) {
+  if (data != NULL &&
+      fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
     free(data);
     data = NULL;
   }
@@ -302,8 +302,8 @@ static int answer_control(conn_t *conn) {
   return status == 0 && conn->out_len == 0 ? -1 : status;
 }
 
-/* Answers every complete request in the input buffer. Returns -1 when the
- * connection must close. */
+/* Responds to every complete request in the input buffer. Returns -1 when
+ * the connection must close. */
 static int handle_requests(conn_t *conn) {
   for (;;) {
     char *end = memmem(conn->in, conn->in_len, "\r\n\r\n", 4);
@@ -327,7 +327,8 @@ static int handle_requests(conn_t *conn) {
         *path_end = ' ';
       }
     }
-    bool close_requested = strcasestr(conn->in, "\r\nConnection: close") != NULL;
+    bool close_requested =
+        strcasestr(conn->in, "\r\nConnection: close") != NULL;
 
     counters.requests[route]++;
     log_event('R', conn->id, route);
@@ -433,7 +434,7 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  /* The listening sockets are told apart by these marker pointers. */
+  /* Events of the two listening sockets carry these marker pointers. */
   static char http_marker;
   static char control_marker;
   struct epoll_event event = {.events = EPOLLIN, .data.ptr = &http_marker};

@@ -294,9 +294,9 @@ def targets_section(results):
             wall < TARGET_WALL_10000_S and complete(r))
     polls = [r for r in results.get("poll", []) if r["variant"] != "curl_json"]
     if polls:
-        most = max(max(r["connections_used_per_cycle"]) for r in polls)
+        highest = max(max(r["connections_used_per_cycle"]) for r in polls)
         line("at most %d connections to the observer" % TARGET_CONNECTIONS,
-             "%d" % most, most <= TARGET_CONNECTIONS)
+             "%d" % highest, highest <= TARGET_CONNECTIONS)
     r = rows.get(("p2pool", 10000))
     base = results.get("baseline", {}).get("vm_hwm_kib")
     if r and base:

@@ -48,8 +48,8 @@ static void fill_wallet(p2pool_saved_wallet_t *wallet, const char *address,
         .timestamp = 1777685000 - 15000 * (uint64_t)i,
         .amount = 3100000000 + 7000000 * (uint64_t)i,
     };
-    snprintf(payout.main_id, sizeof(payout.main_id),
-             "%016zx%016x%016x%016x", index, i + 1, 0x5eed, 0xbe4c);
+    snprintf(payout.main_id, sizeof(payout.main_id), "%016zx%016x%016x%016x",
+             index, i + 1, 0x5eed, 0xbe4c);
     p2pool_payout_ledger_add(ledger, &payout);
   }
   ledger->history_loaded = true;
@@ -61,8 +61,7 @@ static int fill_state(p2pool_saved_state_t *state, const char *addresses_path,
   if (rc != 0)
     return rc;
   state->saved_at = (uint64_t)time(NULL);
-  snprintf(state->observers[0].name, sizeof(state->observers[0].name),
-           "bench");
+  snprintf(state->observers[0].name, sizeof(state->observers[0].name), "bench");
   state->observers[0].side_blocks = 123456;
   state->observers[0].found_blocks = 42;
 
