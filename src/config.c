@@ -311,7 +311,6 @@ static int observer_config(oconfig_item_t *ci) {
   }
 
   pthread_mutex_init(&observer->lock, NULL);
-  pthread_cond_init(&observer->poll_wanted, NULL);
   p2pool_dispatch_clock_init(&observer->clock);
   observer->sync_initialized = true;
 
@@ -496,7 +495,6 @@ static void observer_free_config(p2pool_observer_t *observer) {
   sfree(observer->wallets);
   if (observer->sync_initialized) {
     pthread_mutex_destroy(&observer->lock);
-    pthread_cond_destroy(&observer->poll_wanted);
     p2pool_dispatch_clock_destroy(&observer->clock);
   }
   sfree(observer);
