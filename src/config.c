@@ -11,6 +11,7 @@
 #include "node.h"
 #include "notify.h"
 #include "prices.h"
+#include "state_codec.h"
 #include "store.h"
 
 #include <math.h>
@@ -451,6 +452,15 @@ static int global_config_option(oconfig_item_t *child) {
   return -EINVAL;
 }
 
+static int validate_wallet_count(void) {
+  if (p2pool_g.wallets_num <= P2POOL_STATE_WALLETS_MAX)
+    return 0;
+  ERROR("p2pool plugin: %zu <Wallet> blocks are configured; one collectd "
+        "keeps state for at most %d. Split them over several hosts.",
+        p2pool_g.wallets_num, P2POOL_STATE_WALLETS_MAX);
+  return -E2BIG;
+}
+
 static int validate_raffle_options(void) {
   cdtime_t interval = p2pool_g.raffle_interval != 0
                           ? p2pool_g.raffle_interval
@@ -475,6 +485,8 @@ int p2pool_config(oconfig_item_t *ci) {
     status = attach_wallets();
   if (status == 0)
     status = validate_raffle_options();
+  if (status == 0)
+    status = validate_wallet_count();
 
   if (status != 0) {
     ERROR("p2pool plugin: the configuration is invalid (see above); "
