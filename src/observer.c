@@ -525,8 +525,6 @@ void p2pool_observer_submit_pool(const p2pool_batch_t *batch,
                             efforts[i].value);
     }
   }
-
-  p2pool_submit_health(batch, &observer->health);
 }
 
 void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
@@ -578,6 +576,7 @@ void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
                      observer->interval);
   pthread_mutex_lock(&observer->lock);
   p2pool_observer_submit_pool(&batch, observer);
+  p2pool_submit_health(&batch, &observer->health);
   if (observer->events_client != NULL)
     p2pool_events_submit(&batch, observer);
   pthread_mutex_unlock(&observer->lock);
