@@ -11,6 +11,7 @@
 #include "node.h"
 #include "notify.h"
 #include "prices.h"
+#include "state_codec.h"
 #include "store.h"
 
 #include <math.h>
@@ -311,7 +312,6 @@ static int observer_config(oconfig_item_t *ci) {
   }
 
   pthread_mutex_init(&observer->lock, NULL);
-  pthread_cond_init(&observer->poll_wanted, NULL);
   p2pool_dispatch_clock_init(&observer->clock);
   observer->sync_initialized = true;
 
@@ -452,6 +452,15 @@ static int global_config_option(oconfig_item_t *child) {
   return -EINVAL;
 }
 
+static int validate_wallet_count(void) {
+  if (p2pool_g.wallets_num <= P2POOL_STATE_WALLETS_MAX)
+    return 0;
+  ERROR("p2pool plugin: %zu <Wallet> blocks are configured; one collectd "
+        "keeps state for at most %d. Split them over several hosts.",
+        p2pool_g.wallets_num, P2POOL_STATE_WALLETS_MAX);
+  return -E2BIG;
+}
+
 static int validate_raffle_options(void) {
   cdtime_t interval = p2pool_g.raffle_interval != 0
                           ? p2pool_g.raffle_interval
@@ -476,6 +485,8 @@ int p2pool_config(oconfig_item_t *ci) {
     status = attach_wallets();
   if (status == 0)
     status = validate_raffle_options();
+  if (status == 0)
+    status = validate_wallet_count();
 
   if (status != 0) {
     ERROR("p2pool plugin: the configuration is invalid (see above); "
@@ -496,7 +507,6 @@ static void observer_free_config(p2pool_observer_t *observer) {
   sfree(observer->wallets);
   if (observer->sync_initialized) {
     pthread_mutex_destroy(&observer->lock);
-    pthread_cond_destroy(&observer->poll_wanted);
     p2pool_dispatch_clock_destroy(&observer->clock);
   }
   sfree(observer);

@@ -19,6 +19,7 @@
 #include "observer_parse.h"
 #include "payouts.h"
 #include "window.h"
+#include "worker.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -123,7 +124,7 @@ struct p2pool_observer_s {
 
   /* Guards everything below, and the state of this observer's wallets. */
   pthread_mutex_t lock;
-  bool sync_initialized; /* lock, poll_wanted and clock are initialised */
+  bool sync_initialized; /* lock and clock are initialised */
   bool pool_valid;
   p2pool_pool_info_t pool;
   p2pool_event_counters_t counters;
@@ -136,14 +137,10 @@ struct p2pool_observer_s {
   /* Serialises this observer's and its wallets' dispatches. */
   p2pool_dispatch_clock_t clock;
 
-  /* Poller thread: polls when the read callback signals it. */
-  pthread_t poller;
-  bool poller_started;
-  pthread_cond_t poll_wanted;
-  bool poll_requested;
   bool full_poll_requested; /* poll every wallet, whatever the stream did */
-  bool polling;
-  bool stopping;
+
+  /* Poller thread: polls when the read callback kicks it. */
+  p2pool_worker_t *poller;
   void *poll_state; /* observer.c's per-wallet bookkeeping */
   p2pool_http_client_t *http;
 

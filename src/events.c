@@ -474,7 +474,12 @@ static void handle_message(p2pool_events_t *client, const char *message,
   if (event.type == P2POOL_EVENT_FOUND_BLOCK &&
       event.found_block.main_height > client->newest_found_height)
     client->newest_found_height = event.found_block.main_height;
-  if (effect.state_changed)
+  /* Side blocks arrive every few seconds; their counters and last shares
+   * are saved lazily. Payouts and found or orphaned blocks at once. */
+  if (effect.state_changed && event.type == P2POOL_EVENT_SIDE_BLOCK &&
+      effect.payouts == 0)
+    p2pool_store_mark_lazy_dirty();
+  else if (effect.state_changed)
     schedule_save(client);
 
   if (event.type == P2POOL_EVENT_OTHER)

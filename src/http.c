@@ -376,9 +376,15 @@ int p2pool_http_run(p2pool_http_client_t *client,
 
     int running = 0;
     curl_multi_perform(client->multi, &running);
-    finished += collect_finished(client);
+    size_t just_finished = collect_finished(client);
+    finished += just_finished;
     if (finished >= requests_num)
       break;
+
+    /* Refill freed slots at once: waiting in curl_multi_poll with no
+     * transfer running would stall the batch for a whole slice. */
+    if (just_finished > 0 && next < requests_num)
+      continue;
 
     int wait_ms = left < HTTP_POLL_SLICE_MS ? (int)left : HTTP_POLL_SLICE_MS;
     curl_multi_poll(client->multi, NULL, 0, wait_ms, NULL);

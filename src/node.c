@@ -1,12 +1,14 @@
 /*
  * node.c: <Node> blocks. Each reads a local P2Pool node's data API (the
- * directory given to p2pool --data-api, or a web server that serves it) in
- * its own read callback and dispatches the node's figures.
+ * directory given to p2pool --data-api, or a web server that serves it) and
+ * dispatches the node's figures. The reading runs in the node's worker
+ * thread, which its read callback kicks once per Interval, so a web server
+ * that hangs delays neither collectd's other reads nor its exit.
  *
- * A node works without any observer. Its state is touched only by its read
- * callback, which collectd never runs twice at once, so it needs no lock.
- * Nodes are registered without a free_func: p2pool_node_shutdown frees them
- * after collectd has stopped the read threads.
+ * A node works without any observer. Its state is touched only by its
+ * worker thread, which never runs twice at once, so it needs no lock. Nodes
+ * are registered without a free_func: p2pool_node_shutdown frees them after
+ * collectd has stopped the read threads and the workers are joined.
  */
 #include "collectd.h"
 
@@ -18,6 +20,7 @@
 #include "context.h"
 #include "node.h"
 #include "node_parse.h"
+#include "worker.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -73,7 +76,11 @@ struct p2pool_node_s {
   char *ca_cert;
   const char *http_option; /* first HTTP-only option set, for a warning */
 
-  /* Read state, used by the read callback only. */
+  /* The read callback's. */
+  p2pool_worker_t *worker;
+  c_complain_t busy_complaint;
+
+  /* Read state, used by the worker thread only. */
   bool registered;
   p2pool_dispatch_clock_t clock;
   p2pool_node_state_t state;
@@ -98,6 +105,7 @@ static void node_free(p2pool_node_t *node) {
   if (node == NULL)
     return;
 
+  p2pool_worker_free(node->worker);
   for (size_t i = 0; i < NODE_REQUESTS_MAX; i++)
     p2pool_http_request_reset(&node->requests[i]);
   p2pool_http_client_destroy(node->http);
@@ -574,7 +582,9 @@ static void node_read_local(p2pool_node_t *node, p2pool_node_file_t file) {
   p2pool_health_count(&node->health, info->label, outcome, latency);
 }
 
-static void node_read_directory(p2pool_node_t *node) {
+/* Reads every file of the data API directory. Returns 0, or -EINTR when
+ * shutdown began before all were read. */
+static int node_read_directory(p2pool_node_t *node) {
   struct stat st;
   char problem[256] = "";
   if (stat(node->data_api, &st) != 0)
@@ -588,14 +598,20 @@ static void node_read_directory(p2pool_node_t *node) {
                "usable (%s). Start P2Pool with --data-api %s --local-api. "
                "Will retry every interval.",
                node->name, node->data_api, problem, node->data_api);
-    return;
+    return 0;
   }
   c_release(LOG_INFO, &node->directory_log,
             "p2pool plugin: node \"%s\": DataAPI directory %s is back.",
             node->name, node->data_api);
 
-  for (int file = 0; file < P2POOL_NODE_FILES_NUM; file++)
+  /* NOTE: a read blocked in the kernel (a hung network file system) cannot
+   * be interrupted; shutdown then waits for it. */
+  for (int file = 0; file < P2POOL_NODE_FILES_NUM; file++) {
+    if (p2pool_worker_stopping(node->worker))
+      return -EINTR;
     node_read_local(node, (p2pool_node_file_t)file);
+  }
+  return 0;
 }
 
 /* ---- URL mode ---------------------------------------------------------- */
@@ -709,16 +725,24 @@ static void node_note_stratum_name(p2pool_node_t *node,
     node->stratum_name = STRATUM_NAME_UNKNOWN;
 }
 
-static void node_read_url(p2pool_node_t *node, double now) {
+/* Fetches every file at once. Returns 0, or -EINTR when shutdown cut the
+ * requests short: they are then neither counted nor logged. */
+static int node_read_url(p2pool_node_t *node, double now) {
   p2pool_http_request_t *list[NODE_REQUESTS_MAX];
   node_request_t targets[NODE_REQUESTS_MAX];
 
   size_t num = node_prepare_requests(node, list, targets);
   long timeout_ms = (long)CDTIME_T_TO_MS(node->timeout);
-  if (p2pool_http_run(node->http, list, num, timeout_ms) == -ENOMEM) {
+  int status = p2pool_http_run(node->http, list, num, timeout_ms);
+  if (status == -EINTR) {
+    for (size_t i = 0; i < num; i++)
+      p2pool_http_request_reset(list[i]);
+    return -EINTR;
+  }
+  if (status == -ENOMEM) {
     ERROR("p2pool plugin: node \"%s\": out of memory while reading %s.",
           node->name, node->data_api);
-    return;
+    return 0;
   }
 
   /* A file counts as missing unless some request for it did not 404. */
@@ -765,6 +789,7 @@ static void node_read_url(p2pool_node_t *node, double now) {
 
   for (size_t i = 0; i < num; i++)
     p2pool_http_request_reset(list[i]);
+  return 0;
 }
 
 /* ---- dispatch ---------------------------------------------------------- */
@@ -796,16 +821,34 @@ static void node_dispatch(p2pool_node_t *node, double now) {
   p2pool_batch_end(&batch);
 }
 
-static int node_read(user_data_t *user_data) {
-  p2pool_node_t *node = user_data->data;
+/* One run of the node's worker thread: reads the data API, then dispatches
+ * the figures. */
+static void node_work(void *arg) {
+  p2pool_node_t *node = arg;
   double now = CDTIME_T_TO_DOUBLE(cdtime());
 
-  if (node->is_url)
-    node_read_url(node, now);
-  else
-    node_read_directory(node);
+  int status =
+      node->is_url ? node_read_url(node, now) : node_read_directory(node);
+  if (status == -EINTR)
+    return; /* shutting down */
 
   node_dispatch(node, now);
+}
+
+/* The read callback: kicks the worker, or notes that it is still busy. */
+static int node_read(user_data_t *user_data) {
+  p2pool_node_t *node = user_data->data;
+
+  if (p2pool_worker_kick(node->worker) == -EBUSY)
+    c_complain(LOG_WARNING, &node->busy_complaint,
+               "p2pool plugin: node \"%s\": the previous read is still "
+               "running; skipping this interval.",
+               node->name);
+  else
+    c_release(LOG_INFO, &node->busy_complaint,
+              "p2pool plugin: node \"%s\": reads finish within the interval "
+              "again.",
+              node->name);
   return 0;
 }
 
@@ -838,6 +881,7 @@ static int node_start(p2pool_node_t *node) {
   C_COMPLAIN_INIT(&node->directory_log);
   C_COMPLAIN_INIT(&node->local_permission_log);
   C_COMPLAIN_INIT(&node->unreachable_log);
+  C_COMPLAIN_INIT(&node->busy_complaint);
 
   if (node->is_url) {
     p2pool_http_options_t options = {
@@ -857,9 +901,18 @@ static int node_start(p2pool_node_t *node) {
   p2pool_dispatch_clock_init(&node->clock);
   node->registered = true;
 
+  int status = p2pool_worker_start(&node->worker, "p2pool node", node_work,
+                                   node, node->http);
+  if (status != 0) {
+    ERROR("p2pool plugin: node \"%s\": starting the worker thread failed: "
+          "%s.",
+          node->name, STRERROR(-status));
+    return -ECHILD;
+  }
+
   char name[DATA_MAX_NAME_LEN * 2];
   ssnprintf(name, sizeof(name), "p2pool/node/%s", node->name);
-  int status = plugin_register_complex_read(
+  status = plugin_register_complex_read(
       "p2pool", name, node_read, node->interval,
       &(user_data_t){.data = node, .free_func = NULL});
   if (status != 0) {
@@ -885,6 +938,11 @@ int p2pool_node_init(void) {
     }
   }
   return 0;
+}
+
+void p2pool_node_stop(void) {
+  for (size_t i = 0; i < p2pool_g.nodes_num; i++)
+    p2pool_worker_stop(p2pool_g.nodes[i]->worker);
 }
 
 void p2pool_node_shutdown(void) {

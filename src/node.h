@@ -10,10 +10,14 @@
 /* Parses one <Node "name"> block into p2pool_g.nodes. */
 int p2pool_node_config(oconfig_item_t *ci);
 
-/* Registers each node's read callback. */
+/* Starts each node's worker thread and registers its read callback. */
 int p2pool_node_init(void);
 
-/* Frees every node. Called after collectd stopped the read threads. */
+/* Stops and joins every node's worker thread. */
+void p2pool_node_stop(void);
+
+/* Stops the worker threads that still run, and frees every node. Called
+ * after collectd stopped the read threads. */
 void p2pool_node_shutdown(void);
 
 #endif /* P2POOL_NODE_H */

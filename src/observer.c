@@ -264,13 +264,6 @@ static void apply_payouts(poll_state_t *poll, wallet_poll_t *entry,
          poll->observer->name, wallet->name, counted);
 }
 
-static bool observer_is_stopping(p2pool_observer_t *observer) {
-  pthread_mutex_lock(&observer->lock);
-  bool stopping = observer->stopping;
-  pthread_mutex_unlock(&observer->lock);
-  return stopping;
-}
-
 /* Tells whether a finished request is neither counted nor logged: one cut
  * short by shutdown, or a window that cannot be weighed because pool_info
  * never succeeded (that failure is counted and logged already). */
@@ -280,7 +273,7 @@ static bool request_is_moot(poll_state_t *poll,
       !poll->uncle_penalty_valid)
     return true;
   return request->outcome == P2POOL_OUTCOME_TIMEOUT &&
-         observer_is_stopping(poll->observer);
+         p2pool_worker_stopping(poll->observer->poller);
 }
 
 /* Handles one finished wallet request; runs in the poller thread. */
@@ -532,8 +525,6 @@ void p2pool_observer_submit_pool(const p2pool_batch_t *batch,
                             efforts[i].value);
     }
   }
-
-  p2pool_submit_health(batch, &observer->health);
 }
 
 void p2pool_observer_submit_wallet(const p2pool_batch_t *batch,
@@ -585,6 +576,7 @@ void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
                      observer->interval);
   pthread_mutex_lock(&observer->lock);
   p2pool_observer_submit_pool(&batch, observer);
+  p2pool_submit_health(&batch, &observer->health);
   if (observer->events_client != NULL)
     p2pool_events_submit(&batch, observer);
   pthread_mutex_unlock(&observer->lock);
@@ -603,43 +595,15 @@ void p2pool_observer_dispatch_all(p2pool_observer_t *observer) {
   }
 }
 
-static void *poller_main(void *arg) {
-  p2pool_observer_t *observer = arg;
-  poll_state_t *poll = observer->poll_state;
-
-  pthread_mutex_lock(&observer->lock);
-  while (!observer->stopping) {
-    if (!observer->poll_requested) {
-      pthread_cond_wait(&observer->poll_wanted, &observer->lock);
-      continue;
-    }
-    observer->poll_requested = false;
-    observer->polling = true;
-    pthread_mutex_unlock(&observer->lock);
-
-    poll_once(poll);
-
-    pthread_mutex_lock(&observer->lock);
-    observer->polling = false;
-  }
-  pthread_mutex_unlock(&observer->lock);
-  return NULL;
-}
+/* One run of the poller thread. */
+static void poll_work(void *arg) { poll_once(arg); }
 
 /* The read callback: wakes the poller, or notes that it is still busy. */
 static int observer_read(user_data_t *user_data) {
   p2pool_observer_t *observer = user_data->data;
   poll_state_t *poll = observer->poll_state;
 
-  pthread_mutex_lock(&observer->lock);
-  bool busy = observer->polling;
-  if (!busy) {
-    observer->poll_requested = true;
-    pthread_cond_signal(&observer->poll_wanted);
-  }
-  pthread_mutex_unlock(&observer->lock);
-
-  if (busy)
+  if (p2pool_worker_kick(observer->poller) == -EBUSY)
     c_complain(LOG_WARNING, &poll->busy_complaint,
                "p2pool plugin: observer \"%s\": the previous poll is still "
                "running; skipping this interval.",
@@ -721,15 +685,14 @@ int p2pool_observer_start(p2pool_observer_t *observer) {
   if (status != 0)
     return status;
 
-  status = plugin_thread_create(&observer->poller, poller_main, observer,
-                                "p2pool poll");
+  status = p2pool_worker_start(&observer->poller, "p2pool poll", poll_work,
+                               observer->poll_state, observer->http);
   if (status != 0) {
     ERROR("p2pool plugin: observer \"%s\": starting the poller thread "
           "failed: %s.",
-          observer->name, STRERROR(status));
-    return -status;
+          observer->name, STRERROR(-status));
+    return status;
   }
-  observer->poller_started = true;
 
   char name[DATA_MAX_NAME_LEN * 2];
   ssnprintf(name, sizeof(name), "p2pool/observer/%s", observer->name);
@@ -751,30 +714,24 @@ int p2pool_observer_start(p2pool_observer_t *observer) {
 }
 
 void p2pool_observer_request_poll(p2pool_observer_t *observer) {
-  pthread_mutex_lock(&observer->lock);
-  observer->poll_requested = true;
-  observer->full_poll_requested = true;
-  pthread_cond_signal(&observer->poll_wanted);
-  pthread_mutex_unlock(&observer->lock);
-}
-
-void p2pool_observer_stop(p2pool_observer_t *observer) {
-  if (!observer->poller_started)
+  if (observer->poller == NULL)
     return;
 
   pthread_mutex_lock(&observer->lock);
-  observer->stopping = true;
-  pthread_cond_broadcast(&observer->poll_wanted);
+  observer->full_poll_requested = true;
   pthread_mutex_unlock(&observer->lock);
-  p2pool_http_client_wakeup(observer->http);
+  p2pool_worker_request(observer->poller);
+}
 
-  pthread_join(observer->poller, NULL);
-  observer->poller_started = false;
+void p2pool_observer_stop(p2pool_observer_t *observer) {
+  p2pool_worker_stop(observer->poller);
 }
 
 void p2pool_observer_free(p2pool_observer_t *observer) {
   if (observer == NULL)
     return;
+  p2pool_worker_free(observer->poller);
+  observer->poller = NULL;
   for (size_t i = 0; i < observer->wallets_num; i++)
     p2pool_window_free(&observer->wallets[i]->state.window);
   p2pool_http_client_destroy(observer->http);

@@ -25,7 +25,8 @@ void p2pool_observer_stop(p2pool_observer_t *observer);
  * wait. */
 void p2pool_observer_request_poll(p2pool_observer_t *observer);
 
-/* Submits the pool and chain figures and health of an observer. Called with
+/* Submits the pool and chain figures of an observer (not its request
+ * health, which only the poller submits). Called with
  * observer->lock held, in a batch whose plugin instance is the observer. */
 void p2pool_observer_submit_pool(const p2pool_batch_t *batch,
                                  const p2pool_observer_t *observer);

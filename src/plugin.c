@@ -3,8 +3,9 @@
  *
  * Life cycle: the config callback (config.c) builds p2pool_g; init loads
  * saved state, starts a poller thread per observer, the event threads, and
- * registers the read callbacks of nodes, prices and the raffle; shutdown
- * stops and joins every thread, saves state once more and frees p2pool_g.
+ * a worker thread and a read callback each for the nodes, prices and the
+ * raffle; shutdown stops and joins every thread, saves state once more and
+ * frees p2pool_g.
  */
 #include "collectd.h"
 
@@ -32,6 +33,9 @@ static void stop_threads(void) {
     p2pool_events_stop(p2pool_g.observers[i]);
   for (size_t i = 0; i < p2pool_g.observers_num; i++)
     p2pool_observer_stop(p2pool_g.observers[i]);
+  p2pool_node_stop();
+  p2pool_prices_stop();
+  p2pool_raffle_stop();
 }
 
 static int start_observers(void) {

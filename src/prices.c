@@ -2,14 +2,13 @@
  * prices.c: the <Prices> block: XMR exchange rates from CoinGecko or
  * cryptocompare.
  *
- * One read callback sends one request per Interval for every configured
- * currency and dispatches, per currency, the last good price (type "price",
- * plugin instance "xmr", type instance the lower-case currency code) and
- * its age. Request health goes out under plugin instance "prices". After an
- * HTTP 429 with a Retry-After header no request is sent until that delay
- * has passed. Only the read callback touches the run-time fields, and
- * collectd never runs one read callback twice at once, so they need no
- * lock.
+ * Once per Interval the read callback kicks a worker thread, which sends
+ * one request for every configured currency and dispatches, per currency,
+ * the last good price (type "price", plugin instance "xmr", type instance
+ * the lower-case currency code) and its age. Request health goes out under
+ * plugin instance "prices". After an HTTP 429 with a Retry-After header no
+ * request is sent until that delay has passed. Only the worker thread
+ * touches the run-time fields, so they need no lock.
  */
 #include "collectd.h"
 
@@ -20,6 +19,7 @@
 #include "config.h"
 #include "prices.h"
 #include "prices_parse.h"
+#include "worker.h"
 
 #include <string.h>
 
@@ -54,7 +54,10 @@ struct p2pool_prices_s {
   bool verify_host;
   char *ca_cert;
 
-  /* Run time, used by the read callback only. */
+  /* Run time, used by the worker thread only, except the worker itself and
+   * busy_complaint, which belong to the read callback. */
+  p2pool_worker_t *worker;
+  c_complain_t busy_complaint;
   p2pool_http_client_t *http;
   struct curl_slist *headers; /* contains the API key */
   p2pool_http_request_t request;
@@ -76,6 +79,7 @@ static void prices_free(p2pool_prices_t *prices) {
   if (prices == NULL)
     return;
 
+  p2pool_worker_free(prices->worker);
   p2pool_http_request_reset(&prices->request);
   p2pool_http_client_destroy(prices->http);
   p2pool_dispatch_clock_destroy(&prices->clock);
@@ -495,18 +499,24 @@ static void handle_response(p2pool_prices_t *prices, cdtime_t now) {
   complain_result(prices, &result, next);
 }
 
-/* Sends the request and stores the prices of its response. */
-static void fetch_prices(p2pool_prices_t *prices, cdtime_t now) {
+/* Sends the request and stores the prices of its response. Returns 0, or
+ * -EINTR when shutdown cut the request short: it is then neither counted
+ * nor logged. */
+static int fetch_prices(p2pool_prices_t *prices, cdtime_t now) {
   p2pool_http_request_t *request = &prices->request;
   p2pool_http_request_t *list[] = {request};
 
   int status = p2pool_http_run(prices->http, list, 1,
                                (long)CDTIME_T_TO_MS(prices->timeout));
+  if (status == -EINTR) {
+    p2pool_http_request_reset(request);
+    return -EINTR;
+  }
   if (status == -ENOMEM) {
     ERROR("p2pool plugin: prices: out of memory while sending the request; "
           "retrying in %.0f s.",
           CDTIME_T_TO_DOUBLE(prices->interval));
-    return;
+    return 0;
   }
 
   if (request->curl_code == CURLE_OK && !request->body_too_large)
@@ -521,6 +531,7 @@ static void fetch_prices(p2pool_prices_t *prices, cdtime_t now) {
 
   p2pool_health_record(&prices->health, request);
   p2pool_http_request_reset(request);
+  return 0;
 }
 
 static void dispatch_prices(p2pool_prices_t *prices) {
@@ -551,13 +562,29 @@ static void dispatch_prices(p2pool_prices_t *prices) {
   p2pool_batch_end(&batch);
 }
 
-static int prices_read(user_data_t *user_data) {
-  p2pool_prices_t *prices = user_data->data;
+/* One run of the worker thread: the request, unless a Retry-After delay
+ * is running, then the figures. */
+static void prices_work(void *arg) {
+  p2pool_prices_t *prices = arg;
   cdtime_t now = cdtime();
 
-  if (now >= prices->retry_after_end)
-    fetch_prices(prices, now);
+  if (now >= prices->retry_after_end && fetch_prices(prices, now) == -EINTR)
+    return; /* shutting down */
   dispatch_prices(prices);
+}
+
+/* The read callback: kicks the worker, or notes that it is still busy. */
+static int prices_read(user_data_t *user_data) {
+  p2pool_prices_t *prices = user_data->data;
+
+  if (p2pool_worker_kick(prices->worker) == -EBUSY)
+    c_complain(LOG_WARNING, &prices->busy_complaint,
+               "p2pool plugin: prices: the previous request is still "
+               "running; skipping this interval.");
+  else
+    c_release(LOG_INFO, &prices->busy_complaint,
+              "p2pool plugin: prices: requests finish within the interval "
+              "again.");
   return 0;
 }
 
@@ -590,12 +617,21 @@ int p2pool_prices_init(void) {
   request->headers = prices->headers;
 
   C_COMPLAIN_INIT(&prices->complaint);
+  C_COMPLAIN_INIT(&prices->busy_complaint);
   for (size_t i = 0; i < prices->currencies_num; i++)
     C_COMPLAIN_INIT(&prices->currency_complaints[i]);
 
-  int status = plugin_register_complex_read("p2pool", "p2pool/prices",
-                                            prices_read, prices->interval,
-                                            &(user_data_t){.data = prices});
+  int status = p2pool_worker_start(&prices->worker, "p2pool prices",
+                                   prices_work, prices, prices->http);
+  if (status != 0) {
+    ERROR("p2pool plugin: prices: starting the worker thread failed: %s.",
+          STRERROR(-status));
+    return status;
+  }
+
+  status = plugin_register_complex_read("p2pool", "p2pool/prices", prices_read,
+                                        prices->interval,
+                                        &(user_data_t){.data = prices});
   if (status != 0) {
     ERROR("p2pool plugin: prices: registering the read callback failed "
           "(status %d).",
@@ -609,6 +645,11 @@ int p2pool_prices_init(void) {
        CDTIME_T_TO_DOUBLE(prices->interval),
        prices->api_key != NULL ? " with an API key" : "");
   return 0;
+}
+
+void p2pool_prices_stop(void) {
+  if (p2pool_g.prices != NULL)
+    p2pool_worker_stop(p2pool_g.prices->worker);
 }
 
 void p2pool_prices_shutdown(void) {

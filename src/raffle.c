@@ -1,15 +1,16 @@
 /*
  * raffle.c: xmrvsbeast raffle figures for wallets with Raffle true.
  *
- * One read callback fetches every such wallet's figures at once, within one
- * timeout. It tries the JSON endpoint first, and the HTML page for wallets
- * whose JSON response was unusable. HTTP 422 means xmrvsbeast has no entry
- * for the address. The 1 h and 24 h averages (type "hashrate", type
- * instances raffle_1h and raffle_24h, in H/s) and the fail count go out
- * under the wallet's name, on its observer's dispatch clock. Request health
- * goes out under plugin instance "raffle". After failed fetches the last
- * figures stay for at most an hour, because a 1 h average older than that
- * tells nothing about the present.
+ * Once per RaffleInterval the read callback kicks a worker thread, which
+ * fetches every such wallet's figures at once, within one RaffleTimeout. It
+ * tries the JSON endpoint first, and the HTML page for wallets whose JSON
+ * response was unusable. HTTP 422 means xmrvsbeast has no entry for the
+ * address. The 1 h and 24 h averages (type "hashrate", type instances
+ * raffle_1h and raffle_24h, in H/s) and the fail count go out under the
+ * wallet's name, on its observer's dispatch clock. Request health goes out
+ * under plugin instance "raffle". After failed fetches the last figures
+ * stay for at most an hour, because a 1 h average older than that tells
+ * nothing about the present.
  */
 #include "collectd.h"
 
@@ -19,12 +20,11 @@
 
 #include "raffle.h"
 #include "raffle_parse.h"
+#include "worker.h"
 
 #include <string.h>
 
 #define RAFFLE_DEFAULT_URL "https://xmrvsbeast.com"
-/* NOTE: fixed until the configuration offers RaffleInterval and
- * RaffleTimeout. */
 /* How long the last good figures stay after failed fetches. */
 #define RAFFLE_KEEP_FIGURES TIME_T_TO_CDTIME_T(3600)
 
@@ -42,7 +42,7 @@ typedef enum {
   FETCH_FAILED,
 } fetch_result_t;
 
-/* One wallet with Raffle true. Used only by the read callback, except the
+/* One wallet with Raffle true. Used only by the worker thread, except the
  * figures in wallet->state, which its observer's lock guards. */
 typedef struct {
   p2pool_wallet_t *wallet;
@@ -63,6 +63,12 @@ struct p2pool_raffle_s {
   char *url; /* base URL without a trailing slash */
   cdtime_t interval;
   cdtime_t timeout;
+
+  /* The read callback's. */
+  p2pool_worker_t *worker;
+  c_complain_t busy_complaint;
+
+  /* The worker thread's. */
   p2pool_http_client_t *http;
 
   raffle_wallet_t *wallets;
@@ -78,6 +84,7 @@ static void raffle_free(p2pool_raffle_t *raffle) {
   if (raffle == NULL)
     return;
 
+  p2pool_worker_free(raffle->worker);
   for (size_t i = 0; raffle->requests != NULL && i < raffle->wallets_num; i++)
     p2pool_http_request_reset(&raffle->requests[i]);
   p2pool_http_client_destroy(raffle->http);
@@ -194,9 +201,11 @@ static void read_page_response(raffle_wallet_t *entry,
   set_outcome(request, entry->result != FETCH_FAILED);
 }
 
-/* Runs one request per listed wallet and reads each response. */
-static void fetch_all(p2pool_raffle_t *raffle, raffle_wallet_t **entries,
-                      size_t entries_num, bool page, long timeout_ms) {
+/* Runs one request per listed wallet and reads each response. Returns 0,
+ * or -EINTR when shutdown cut the requests short: they are then neither
+ * counted nor logged. */
+static int fetch_all(p2pool_raffle_t *raffle, raffle_wallet_t **entries,
+                     size_t entries_num, bool page, long timeout_ms) {
   size_t requests_num = 0;
   for (size_t i = 0; i < entries_num; i++) {
     p2pool_http_request_t *request = &raffle->requests[i];
@@ -216,6 +225,11 @@ static void fetch_all(p2pool_raffle_t *raffle, raffle_wallet_t **entries,
 
   int status = p2pool_http_run(raffle->http, raffle->request_list, requests_num,
                                timeout_ms);
+  if (status == -EINTR) {
+    for (size_t i = 0; i < requests_num; i++)
+      p2pool_http_request_reset(raffle->request_list[i]);
+    return -EINTR;
+  }
   if (status == -ENOMEM)
     ERROR("p2pool plugin: raffle: out of memory while sending requests.");
 
@@ -230,6 +244,7 @@ static void fetch_all(p2pool_raffle_t *raffle, raffle_wallet_t **entries,
     p2pool_health_record(&raffle->health, request);
     p2pool_http_request_reset(request);
   }
+  return 0;
 }
 
 /* Stores the result of one wallet's fetch and logs a change. */
@@ -349,21 +364,17 @@ static long remaining_ms(cdtime_t deadline) {
   return now < deadline ? (long)CDTIME_T_TO_MS(deadline - now) : 0;
 }
 
-static int raffle_read(user_data_t *user_data) {
-  p2pool_raffle_t *raffle = user_data->data;
+/* Fetches every wallet's JSON response, then the page for the wallets whose
+ * JSON response was unusable, all within one timeout. Returns 0, or -EINTR
+ * when shutdown cut the fetches short. */
+static int fetch_wallets(p2pool_raffle_t *raffle, raffle_wallet_t **pending) {
   cdtime_t deadline = cdtime() + raffle->timeout;
-
-  raffle_wallet_t **pending = calloc(raffle->wallets_num, sizeof(*pending));
-  if (pending == NULL) {
-    ERROR("p2pool plugin: raffle: out of memory; retrying in %.0f s.",
-          CDTIME_T_TO_DOUBLE(raffle->interval));
-    return 0;
-  }
 
   for (size_t i = 0; i < raffle->wallets_num; i++)
     pending[i] = &raffle->wallets[i];
-  fetch_all(raffle, pending, raffle->wallets_num, false,
-            remaining_ms(deadline));
+  if (fetch_all(raffle, pending, raffle->wallets_num, false,
+                remaining_ms(deadline)) == -EINTR)
+    return -EINTR;
 
   size_t pages_num = 0;
   for (size_t i = 0; i < raffle->wallets_num; i++) {
@@ -371,8 +382,9 @@ static int raffle_read(user_data_t *user_data) {
       pending[pages_num++] = &raffle->wallets[i];
   }
   long left_ms = remaining_ms(deadline);
-  if (pages_num > 0 && left_ms > 0)
-    fetch_all(raffle, pending, pages_num, true, left_ms);
+  if (pages_num > 0 && left_ms > 0 &&
+      fetch_all(raffle, pending, pages_num, true, left_ms) == -EINTR)
+    return -EINTR;
   for (size_t i = 0; i < pages_num; i++) {
     if (pending[i]->result == FETCH_TRY_PAGE) {
       pending[i]->result = FETCH_FAILED;
@@ -381,7 +393,23 @@ static int raffle_read(user_data_t *user_data) {
                 pending[i]->json_problem);
     }
   }
+  return 0;
+}
+
+/* One run of the worker thread: fetches, then dispatches every figure. */
+static void raffle_work(void *arg) {
+  p2pool_raffle_t *raffle = arg;
+
+  raffle_wallet_t **pending = calloc(raffle->wallets_num, sizeof(*pending));
+  if (pending == NULL) {
+    ERROR("p2pool plugin: raffle: out of memory; retrying in %.0f s.",
+          CDTIME_T_TO_DOUBLE(raffle->interval));
+    return;
+  }
+  int status = fetch_wallets(raffle, pending);
   sfree(pending);
+  if (status == -EINTR)
+    return; /* shutting down */
 
   cdtime_t now = cdtime();
   for (size_t i = 0; i < raffle->wallets_num; i++) {
@@ -391,6 +419,20 @@ static int raffle_read(user_data_t *user_data) {
       dispatch_wallet(raffle, entry);
   }
   dispatch_health(raffle);
+}
+
+/* The read callback: kicks the worker, or notes that it is still busy. */
+static int raffle_read(user_data_t *user_data) {
+  p2pool_raffle_t *raffle = user_data->data;
+
+  if (p2pool_worker_kick(raffle->worker) == -EBUSY)
+    c_complain(LOG_WARNING, &raffle->busy_complaint,
+               "p2pool plugin: raffle: the previous fetch is still running; "
+               "skipping this interval.");
+  else
+    c_release(LOG_INFO, &raffle->busy_complaint,
+              "p2pool plugin: raffle: fetches finish within the interval "
+              "again.");
   return 0;
 }
 
@@ -447,11 +489,20 @@ int p2pool_raffle_init(void) {
     entry->wallet = p2pool_g.wallets[i];
     C_COMPLAIN_INIT(&entry->complaint);
   }
+  C_COMPLAIN_INIT(&raffle->busy_complaint);
   p2pool_g.raffle = raffle;
 
-  int status = plugin_register_complex_read("p2pool", "p2pool/raffle",
-                                            raffle_read, raffle->interval,
-                                            &(user_data_t){.data = raffle});
+  int status = p2pool_worker_start(&raffle->worker, "p2pool raffle",
+                                   raffle_work, raffle, raffle->http);
+  if (status != 0) {
+    ERROR("p2pool plugin: raffle: starting the worker thread failed: %s.",
+          STRERROR(-status));
+    return status;
+  }
+
+  status = plugin_register_complex_read("p2pool", "p2pool/raffle", raffle_read,
+                                        raffle->interval,
+                                        &(user_data_t){.data = raffle});
   if (status != 0) {
     ERROR("p2pool plugin: raffle: registering the read callback failed "
           "(status %d).",
@@ -463,6 +514,11 @@ int p2pool_raffle_init(void) {
        "from %s every %.0f s.",
        raffle->wallets_num, raffle->url, CDTIME_T_TO_DOUBLE(raffle->interval));
   return 0;
+}
+
+void p2pool_raffle_stop(void) {
+  if (p2pool_g.raffle != NULL)
+    p2pool_worker_stop(p2pool_g.raffle->worker);
 }
 
 void p2pool_raffle_shutdown(void) {

@@ -6,8 +6,14 @@
 
 #include "context.h"
 
-/* Registers the raffle read callback when a wallet asks for it. */
+/* Starts the worker thread and registers the raffle read callback when a
+ * wallet asks for it. */
 int p2pool_raffle_init(void);
+
+/* Stops and joins the worker thread; the figures stay until shutdown. */
+void p2pool_raffle_stop(void);
+
+/* Stops the worker thread if it still runs, and frees the raffle state. */
 void p2pool_raffle_shutdown(void);
 
 #endif /* P2POOL_RAFFLE_H */

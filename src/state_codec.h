@@ -32,8 +32,9 @@
 /* Largest state document or Redis value accepted or written. A wallet entry
  * encodes to about 1.2 kB, an observer entry with a full block list to about
  * 40 kB, so the caps below stay well under this. */
-#define P2POOL_STATE_DOCUMENT_MAX_BYTES ((size_t)16 * 1024 * 1024)
-#define P2POOL_STATE_WALLETS_MAX 1024
+#define P2POOL_STATE_DOCUMENT_MAX_BYTES ((size_t)128 * 1024 * 1024)
+/* Most wallets one state holds; the configuration accepts no more. */
+#define P2POOL_STATE_WALLETS_MAX 65536
 #define P2POOL_STATE_OBSERVERS_MAX 256
 /* Maximum length of an observer name or a wallet address, as collectd's
  * name fields. */

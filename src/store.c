@@ -32,6 +32,10 @@
 #define STORE_TICK_MS 1000
 /* How often every entry is written even when unchanged. */
 #define STORE_REFRESH_MS 60000
+/* Longest delay of a save whose changes the REST polls can restore (side
+ * block counters, last shares): each side block would otherwise rewrite the
+ * whole state every few seconds. */
+#define STORE_LAZY_SAVE_MS 60000
 
 _Static_assert(P2POOL_STATE_BLOCKS_MAX == P2POOL_RECENT_BLOCKS_MAX,
                "saved and live block lists differ in size");
@@ -52,6 +56,8 @@ struct p2pool_store_s {
   pthread_mutex_t lock;
   pthread_cond_t wake; /* on CLOCK_MONOTONIC */
   bool dirty;          /* totals changed since the last save */
+  bool lazy_dirty;     /* changes that may wait up to STORE_LAZY_SAVE_MS */
+  uint64_t lazy_since_ms;
   bool stopping;
   pthread_t thread;
   bool thread_started;
@@ -329,6 +335,19 @@ void p2pool_store_mark_dirty(void) {
   pthread_mutex_unlock(&store->lock);
 }
 
+void p2pool_store_mark_lazy_dirty(void) {
+  p2pool_store_t *store = p2pool_g.store;
+  if (store == NULL)
+    return;
+
+  pthread_mutex_lock(&store->lock);
+  if (!store->lazy_dirty) {
+    store->lazy_dirty = true;
+    store->lazy_since_ms = monotonic_ms();
+  }
+  pthread_mutex_unlock(&store->lock);
+}
+
 void p2pool_store_save(void) {
   p2pool_store_t *store = p2pool_g.store;
   if (store == NULL)
@@ -340,19 +359,27 @@ void p2pool_store_save(void) {
   pthread_mutex_unlock(&store->lock);
 }
 
-/* Clears the dirty flag and returns what it was. */
-static bool take_dirty(p2pool_store_t *store) {
+/* Tells whether a save is due, and clears the dirty flags if so: after a
+ * change, after lazy changes STORE_LAZY_SAVE_MS old, or for the final save
+ * any lazy change. */
+static bool take_dirty(p2pool_store_t *store, uint64_t now_ms, bool final) {
   pthread_mutex_lock(&store->lock);
-  bool dirty = store->dirty;
-  store->dirty = false;
+  bool lazy_due =
+      store->lazy_dirty &&
+      (final || now_ms >= store->lazy_since_ms + STORE_LAZY_SAVE_MS);
+  bool due = store->dirty || lazy_due;
+  if (due) {
+    store->dirty = false;
+    store->lazy_dirty = false;
+  }
   pthread_mutex_unlock(&store->lock);
-  return dirty;
+  return due;
 }
 
 /* Loads the saved state if that is still to do, then writes the totals
  * when they changed or a refresh is due. Returns 0, or the backend's
  * failure (the totals stay dirty unless the store is read-only). */
-static int save_changes(p2pool_store_t *store) {
+static int save_changes(p2pool_store_t *store, bool final) {
   if (!store->loaded) {
     int rc = load_saved_state(store);
     if (rc != 0)
@@ -361,7 +388,7 @@ static int save_changes(p2pool_store_t *store) {
 
   uint64_t now_ms = monotonic_ms();
   bool refresh = now_ms >= store->next_refresh_ms;
-  if (!take_dirty(store) && !refresh)
+  if (!take_dirty(store, now_ms, final) && !refresh)
     return 0;
 
   p2pool_saved_state_t state = {0};
@@ -405,7 +432,7 @@ static void *store_thread(void *arg) {
       break;
 
     pthread_mutex_unlock(&store->lock);
-    failed = save_changes(store) != 0;
+    failed = save_changes(store, false) != 0;
     pthread_mutex_lock(&store->lock);
   }
   pthread_mutex_unlock(&store->lock);
@@ -496,7 +523,7 @@ void p2pool_store_shutdown(void) {
   if (store->backend != NULL) {
     if (store->backend->retry_now != NULL)
       store->backend->retry_now(store->backend);
-    int rc = save_changes(store);
+    int rc = save_changes(store, true);
     if (rc == 0)
       INFO("p2pool plugin: Saved totals at shutdown.");
     else if (rc == -EROFS)

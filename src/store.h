@@ -21,6 +21,11 @@ int p2pool_store_init(void);
  * observer's lock held. */
 void p2pool_store_mark_dirty(void);
 
+/* Records a change that the REST polls could restore, such as a side block
+ * counted from the event stream: it is saved within a minute, or with the
+ * next change marked dirty. Thread-safe. */
+void p2pool_store_mark_lazy_dirty(void);
+
 /* Wakes the store thread to save what changed. It copies each observer's
  * state under that observer's lock. Thread-safe; never waits for the disk
  * or for Redis, and may be called with an observer's lock held. */
