@@ -56,7 +56,7 @@ typedef struct {
   uint64_t share_weight;
   double share_fraction; /* of the pool's window weight, 0..1 */
   double hashrate;       /* H/s over the PPLNS window */
-  bool miner_not_found;  /* the observer answered not_found */
+  bool miner_not_found;  /* the observer returned not_found */
 
   /* Saved across restarts. */
   uint64_t last_share_height;

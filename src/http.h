@@ -68,7 +68,7 @@ struct p2pool_http_request_s {
   double latency_seconds;
   CURLcode curl_code;
   bool body_too_large;
-  /* Seconds the answer's Retry-After header asks to wait (a delay or a
+  /* Seconds the response's Retry-After header requests to wait (a delay or a
    * date); 0 when it has none. */
   long retry_after_seconds;
   char error[CURL_ERROR_SIZE];

@@ -712,7 +712,7 @@ static void node_log_transport(p2pool_node_t *node, size_t failed, size_t num,
              p2pool_outcome_name(first->outcome), first->error);
 }
 
-/* Remembers which name of the stratum file answered, so later reads
+/* Remembers which name of the stratum file exists, so later reads
  * request only that one. */
 static void node_note_stratum_name(p2pool_node_t *node,
                                    const node_response_t *current,

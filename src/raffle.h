@@ -7,7 +7,7 @@
 #include "context.h"
 
 /* Starts the worker thread and registers the raffle read callback when a
- * wallet asks for it. */
+ * wallet requests it. */
 int p2pool_raffle_init(void);
 
 /* Stops and joins the worker thread; the figures stay until shutdown. */

@@ -32,7 +32,7 @@
 #define STORE_TICK_MS 1000
 /* How often every entry is written even when unchanged. */
 #define STORE_REFRESH_MS 60000
-/* Longest delay of a save whose changes the REST polls can restore (side
+/* Maximum delay of a save whose changes the REST polls can restore (side
  * block counters, last shares): each side block would otherwise rewrite the
  * whole state every few seconds. */
 #define STORE_LAZY_SAVE_MS 60000
@@ -483,7 +483,7 @@ int p2pool_store_init(void) {
   }
 
   /* An unavailable Redis is not an error: counting starts from memory and
-   * the store thread merges the saved totals in once Redis answers. */
+   * the store thread merges the saved totals in once Redis responds. */
   rc = load_saved_state(store);
   if (rc != 0 && rc != -EAGAIN)
     ERROR("p2pool plugin: Loading saved totals failed: %s. Will retry.",

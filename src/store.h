@@ -13,7 +13,7 @@ int p2pool_store_config_redis(oconfig_item_t *ci);
 
 /* Opens the store, loads saved state into the wallets and observers and
  * starts the store thread. A store that cannot be read is logged and the
- * plugin starts fresh; an unavailable Redis is loaded from once it answers.
+ * plugin starts fresh; an unavailable Redis is loaded from once it responds.
  * Blocks for at most the Redis timeouts. */
 int p2pool_store_init(void);
 

@@ -11,7 +11,7 @@
 
 #include <pthread.h>
 
-/* Longest thread name Linux keeps, without the terminating NUL. */
+/* Maximum thread name length Linux keeps, without the terminating NUL. */
 #define WORKER_THREAD_NAME_MAX_CHARS 15
 
 struct p2pool_worker_s {
