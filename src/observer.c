@@ -407,6 +407,23 @@ static int poll_wallets(poll_state_t *poll, cdtime_t deadline) {
   return 0;
 }
 
+/* Keeps the tip figures the event stream delivered when they are newer than
+ * pool_info's, which the observer rebuilds only every few seconds. */
+static void keep_newer_tips(const p2pool_pool_info_t *current,
+                            p2pool_pool_info_t *info) {
+  if (current->side_height > info->side_height) {
+    info->side_height = current->side_height;
+    info->side_difficulty = current->side_difficulty;
+    info->pool_hashrate = current->pool_hashrate;
+    if (current->window_depth != 0)
+      info->window_depth = current->window_depth;
+  }
+  if (current->main_height > info->main_height) {
+    info->main_height = current->main_height;
+    info->main_difficulty = current->main_difficulty;
+  }
+}
+
 static void apply_pool_info(poll_state_t *poll, p2pool_http_request_t *request,
                             char *err, size_t err_size) {
   json_object *root = parse_body(request, err, err_size);
@@ -422,6 +439,7 @@ static void apply_pool_info(poll_state_t *poll, p2pool_http_request_t *request,
   }
 
   pthread_mutex_lock(&poll->observer->lock);
+  keep_newer_tips(&poll->observer->pool, &info);
   poll->observer->pool = info;
   poll->observer->pool_valid = true;
   pthread_mutex_unlock(&poll->observer->lock);
